@@ -1,0 +1,174 @@
+//! One way to run a list query: visibility, filters, sort, page and count, for every resource.
+
+use crate::dialect::like_escape;
+use crate::sql::{Arg, Sql};
+use crate::Store;
+use cairn_domain::filter::{Condition, ListPage, ListQuery, Op, TextMatch, Value};
+use cairn_domain::StoreError;
+
+/// How a filter or sort field maps onto SQL.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Column {
+    /// A column or expression of the listed table.
+    Plain(&'static str),
+    /// A related row: `EXISTS (<subquery> = value)`, e.g. the groups a user belongs to.
+    /// Filter only; it cannot be sorted on.
+    Exists(&'static str),
+}
+
+/// What the store needs to know to list one resource.
+pub(crate) struct Listing {
+    /// The `FROM` clause, with the alias the columns use.
+    pub from: &'static str,
+    /// The listed table's key, the last sort key that makes every order total.
+    pub id: &'static str,
+    /// Filter and sort field → SQL. Fields are already checked against the resource's spec.
+    pub column: fn(&str) -> Option<Column>,
+    /// The order when the request names none (`(expression, descending)`).
+    pub default_sort: &'static [(&'static str, bool)],
+}
+
+/// The decoded row types both drivers can produce.
+pub(crate) trait Row:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
+}
+impl<T> Row for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
+impl Store {
+    /// Runs a list query: `select` is the column list decoded as `R`, `visible` the caller's
+    /// visibility predicate (from [`crate::visibility`]). Returns the page and the total.
+    pub(crate) async fn list<R: Row>(
+        &self,
+        listing: &Listing,
+        select: &str,
+        visible: Sql,
+        query: &ListQuery,
+    ) -> Result<ListPage<R>, StoreError> {
+        let mut filter = Sql::new(" WHERE ");
+        filter.append(&visible);
+        for condition in &query.filter.0 {
+            filter.push(" AND ").append(&compile(listing, condition)?);
+        }
+
+        let mut matches = Sql::new(&format!("SELECT 1 FROM {}", listing.from));
+        matches.append(&filter);
+        let (total, total_is_estimate) = self.count(&matches).await?;
+        if query.count_only {
+            return Ok(ListPage {
+                items: Vec::new(),
+                total,
+                total_is_estimate,
+            });
+        }
+
+        let mut page = Sql::new(&format!("SELECT {select} FROM {}", listing.from));
+        page.append(&filter).push(" ORDER BY ");
+        let sort: Vec<(&str, bool)> = if query.sort.is_empty() {
+            listing.default_sort.to_vec()
+        } else {
+            query
+                .sort
+                .iter()
+                .map(|k| match (listing.column)(k.field) {
+                    Some(Column::Plain(expr)) => Ok((expr, k.descending)),
+                    _ => Err(StoreError::Internal(format!(
+                        "no sort column for {}",
+                        k.field
+                    ))),
+                })
+                .collect::<Result<_, _>>()?
+        };
+        for (expr, descending) in sort {
+            page.push(expr)
+                .push(if descending { " DESC, " } else { " ASC, " });
+        }
+        page.push(listing.id)
+            .push(" ASC LIMIT ")
+            .arg(i64::from(query.limit));
+        page.push(" OFFSET ")
+            .arg(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        let items = on_reader!(self, |pool| fetch_all!(pool, R, page))?;
+        Ok(ListPage {
+            items,
+            total,
+            total_is_estimate,
+        })
+    }
+}
+
+/// One `filter[...]` key: its values OR-ed, negated as a whole for `!`.
+fn compile(listing: &Listing, condition: &Condition) -> Result<Sql, StoreError> {
+    let column = (listing.column)(condition.field)
+        .ok_or_else(|| StoreError::Internal(format!("no filter column for {}", condition.field)))?;
+    let mut sql = Sql::new(if condition.op == Op::Ne { "NOT (" } else { "(" });
+    for (i, value) in condition.values.iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        match column {
+            Column::Exists(subquery) => {
+                sql.push("EXISTS (")
+                    .push(subquery)
+                    .push(" = ")
+                    .arg(arg(value))
+                    .push(")");
+            }
+            Column::Plain(expr) => match value {
+                Value::Text(TextMatch::Exact(text)) => {
+                    sql.push(expr).push(" = ").arg(text.as_str());
+                }
+                Value::Text(TextMatch::Wildcard(pattern)) => {
+                    let like = like_escape(pattern).replace('*', "%");
+                    sql.push("lower(")
+                        .push(expr)
+                        .push(") LIKE lower(")
+                        .arg(like)
+                        .push(") ESCAPE '\\'");
+                }
+                Value::Text(TextMatch::Contains(part)) => {
+                    let like = format!("%{}%", like_escape(part));
+                    sql.push("lower(")
+                        .push(expr)
+                        .push(") LIKE lower(")
+                        .arg(like)
+                        .push(") ESCAPE '\\'");
+                }
+                other => {
+                    let op = match condition.op {
+                        Op::Eq | Op::Ne => " = ",
+                        Op::Gt => " > ",
+                        Op::Ge => " >= ",
+                        Op::Lt => " < ",
+                        Op::Le => " <= ",
+                    };
+                    sql.push(expr).push(op).arg(arg(other));
+                }
+            },
+        }
+    }
+    sql.push(")");
+    Ok(sql)
+}
+
+fn arg(value: &Value) -> Arg {
+    match value {
+        Value::Text(TextMatch::Exact(t) | TextMatch::Wildcard(t) | TextMatch::Contains(t)) => {
+            Arg::Text(t.clone())
+        }
+        Value::Enum(t) => Arg::Text(t.clone()),
+        Value::Uuid(u) => Arg::Text(u.to_string()),
+        Value::Integer(n) => Arg::I64(*n),
+        Value::Time(t) => Arg::I64(t.micros()),
+        Value::Boolean(b) => Arg::Bool(*b),
+    }
+}

@@ -1,0 +1,243 @@
+//! SQL text with its arguments, and the macros that run the same statement on either backend.
+
+use cairn_domain::StoreError;
+use std::fmt::Write;
+
+/// A value bound to a `$n` placeholder.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    I64(i64),
+    OptI64(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Bool(bool),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::I64(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptI64(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+/// A statement being built: text with `$1, $2, …` and the values in order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends text.
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn arg(&mut self, value: impl Into<Arg>) -> &mut Sql {
+        self.args.push(value.into());
+        let _ = write!(self.text, "${}", self.args.len());
+        self
+    }
+
+    /// Appends `(p1, p2, …)` for the values, or `(NULL)` for none (which matches nothing).
+    pub fn arg_list<A: Into<Arg>>(&mut self, values: impl IntoIterator<Item = A>) -> &mut Sql {
+        self.push("(");
+        let mut first = true;
+        for v in values {
+            if !first {
+                self.push(", ");
+            }
+            first = false;
+            self.arg(v);
+        }
+        if first {
+            self.push("NULL");
+        }
+        self.push(")")
+    }
+
+    /// Appends another statement's text and arguments, renumbering its placeholders.
+    pub fn append(&mut self, other: &Sql) -> &mut Sql {
+        let offset = self.args.len();
+        let mut rest = other.text.as_str();
+        while let Some(pos) = rest.find('$') {
+            self.text.push_str(&rest[..pos]);
+            let digits: String = rest[pos + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if digits.is_empty() {
+                self.text.push('$');
+                rest = &rest[pos + 1..];
+            } else {
+                let n: usize = digits.parse().unwrap_or(0);
+                let _ = write!(self.text, "${}", n + offset);
+                rest = &rest[pos + 1 + digits.len()..];
+            }
+        }
+        self.text.push_str(rest);
+        self.args.extend(other.args.iter().cloned());
+        self
+    }
+}
+
+/// Maps a driver error to the domain's: unique violations are conflicts, lost connections
+/// are "unavailable", the rest is internal (and logged, never shown).
+pub(crate) fn error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict("an object with the same unique value already exists".to_owned())
+        }
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Invalid(vec![cairn_domain::Problem {
+                pointer: None,
+                detail: "the request refers to an object that does not exist".to_owned(),
+            }])
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            StoreError::Unavailable(e.to_string())
+        }
+        sqlx::Error::RowNotFound => StoreError::NotFound("object".to_owned()),
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+/// Binds every argument of a [`Sql`] to a query (the same text serves both backends).
+macro_rules! bind_args {
+    ($query:expr, $sql:expr) => {{
+        let mut q = $query;
+        for a in &$sql.args {
+            q = match a {
+                $crate::sql::Arg::I64(v) => q.bind(*v),
+                $crate::sql::Arg::OptI64(v) => q.bind(*v),
+                $crate::sql::Arg::Text(v) => q.bind(v.as_str()),
+                $crate::sql::Arg::OptText(v) => q.bind(v.as_deref()),
+                $crate::sql::Arg::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+/// Runs a statement, returning the number of rows it touched.
+macro_rules! execute {
+    ($exec:expr, $sql:expr) => {
+        bind_args!(sqlx::query(&$sql.text), $sql)
+            .execute($exec)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err($crate::sql::error)
+    };
+}
+
+/// Runs a query and decodes every row as `$ty` (a tuple).
+macro_rules! fetch_all {
+    ($exec:expr, $ty:ty, $sql:expr) => {
+        bind_args!(sqlx::query_as::<_, $ty>(&$sql.text), $sql)
+            .fetch_all($exec)
+            .await
+            .map_err($crate::sql::error)
+    };
+}
+
+/// Runs a query and decodes at most one row as `$ty`.
+macro_rules! fetch_optional {
+    ($exec:expr, $ty:ty, $sql:expr) => {
+        bind_args!(sqlx::query_as::<_, $ty>(&$sql.text), $sql)
+            .fetch_optional($exec)
+            .await
+            .map_err($crate::sql::error)
+    };
+}
+
+/// Evaluates `$body` with `$pool` bound to the pool for reads: the same code, compiled once
+/// per backend.
+macro_rules! on_reader {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &*$store.pools {
+            $crate::Pools::Sqlite { reader: $pool, .. } => $body,
+            $crate::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like [`on_reader`], with the pool for writes (SQLite's single writer).
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &*$store.pools {
+            $crate::Pools::Sqlite { writer: $pool, .. } => $body,
+            $crate::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside one transaction on the writer: committed if it returns `Ok`, rolled
+/// back (by drop) if it returns `Err`. `$tx` is the open transaction.
+macro_rules! in_transaction {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        on_writer!($store, |pool| {
+            let mut $tx = pool.begin().await.map_err($crate::sql::error)?;
+            let out = $body;
+            if out.is_ok() {
+                $tx.commit().await.map_err($crate::sql::error)?;
+            }
+            out
+        })
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_renumbers_placeholders() {
+        let mut a = Sql::new("a = ");
+        a.arg(1i64);
+        let mut b = Sql::new("b = ");
+        b.arg(2i64).push(" AND c = ").arg(3i64);
+        a.push(" AND ").append(&b);
+        assert_eq!(a.text, "a = $1 AND b = $2 AND c = $3");
+        assert_eq!(a.args.len(), 3);
+    }
+
+    #[test]
+    fn empty_lists_match_nothing() {
+        let mut s = Sql::new("x IN ");
+        s.arg_list(Vec::<i64>::new());
+        assert_eq!(s.text, "x IN (NULL)");
+    }
+}
