@@ -205,3 +205,117 @@ mod tests {
         }
     }
 }
+
+use crate::filter::{FieldKind, FieldSpec, ResourceSpec};
+
+/// What `/users` filters and sorts on.
+pub const USER_SPEC: ResourceSpec = ResourceSpec {
+    filters: &[
+        FieldSpec {
+            name: "id",
+            kind: FieldKind::IntegerId,
+        },
+        FieldSpec {
+            name: "username",
+            kind: FieldKind::Text,
+        },
+        FieldSpec {
+            name: "email",
+            kind: FieldKind::Text,
+        },
+        FieldSpec {
+            name: "is_active",
+            kind: FieldKind::Boolean,
+        },
+        FieldSpec {
+            name: "is_admin",
+            kind: FieldKind::Boolean,
+        },
+        FieldSpec {
+            name: "groups",
+            kind: FieldKind::IntegerId,
+        },
+        FieldSpec {
+            name: "roles",
+            kind: FieldKind::IntegerId,
+        },
+        FieldSpec {
+            name: "created_at",
+            kind: FieldKind::Time,
+        },
+        FieldSpec {
+            name: "last_updated_at",
+            kind: FieldKind::Time,
+        },
+    ],
+    sorts: &["username", "created_at", "last_updated_at"],
+};
+
+/// What `/groups` filters and sorts on.
+pub const GROUP_SPEC: ResourceSpec = ResourceSpec {
+    filters: &[
+        FieldSpec {
+            name: "id",
+            kind: FieldKind::IntegerId,
+        },
+        FieldSpec {
+            name: "name",
+            kind: FieldKind::Text,
+        },
+        FieldSpec {
+            name: "source",
+            kind: FieldKind::Uuid,
+        },
+        FieldSpec {
+            name: "allowed_sources",
+            kind: FieldKind::Uuid,
+        },
+        FieldSpec {
+            name: "created_at",
+            kind: FieldKind::Time,
+        },
+        FieldSpec {
+            name: "last_updated_at",
+            kind: FieldKind::Time,
+        },
+    ],
+    sorts: &["name", "created_at", "last_updated_at"],
+};
+
+/// What `/roles` filters and sorts on.
+pub const ROLE_SPEC: ResourceSpec = ResourceSpec {
+    filters: &[
+        FieldSpec {
+            name: "id",
+            kind: FieldKind::IntegerId,
+        },
+        FieldSpec {
+            name: "name",
+            kind: FieldKind::Text,
+        },
+        FieldSpec {
+            name: "created_at",
+            kind: FieldKind::Time,
+        },
+        FieldSpec {
+            name: "last_updated_at",
+            kind: FieldKind::Time,
+        },
+    ],
+    sorts: &["name", "created_at", "last_updated_at"],
+};
+
+/// What `/permissions` filters and sorts on.
+pub const PERMISSION_SPEC: ResourceSpec = ResourceSpec {
+    filters: &[
+        FieldSpec {
+            name: "id",
+            kind: FieldKind::IntegerId,
+        },
+        FieldSpec {
+            name: "name",
+            kind: FieldKind::Text,
+        },
+    ],
+    sorts: &["id", "name"],
+};

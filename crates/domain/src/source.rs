@@ -121,3 +121,36 @@ mod tests {
         }
     }
 }
+
+use crate::filter::{FieldKind, FieldSpec, ResourceSpec};
+
+/// What `/sources` filters and sorts on.
+pub const SPEC: ResourceSpec = ResourceSpec {
+    filters: &[
+        FieldSpec {
+            name: "id",
+            kind: FieldKind::Uuid,
+        },
+        FieldSpec {
+            name: "name",
+            kind: FieldKind::Text,
+        },
+        FieldSpec {
+            name: "source_type",
+            kind: FieldKind::Enum(&SourceType::NAMES),
+        },
+        FieldSpec {
+            name: "reliability",
+            kind: FieldKind::Enum(&["A", "B", "C", "D", "E", "F"]),
+        },
+        FieldSpec {
+            name: "created_at",
+            kind: FieldKind::Time,
+        },
+        FieldSpec {
+            name: "last_updated_at",
+            kind: FieldKind::Time,
+        },
+    ],
+    sorts: &["name", "created_at", "last_updated_at"],
+};

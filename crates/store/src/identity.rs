@@ -39,7 +39,7 @@ const PERMISSIONS: Listing = Listing {
             _ => return None,
         }))
     },
-    default_sort: &[],
+    default_sort: &[("p.id", false)],
 };
 
 fn decode_permission((id, name): (i64, String)) -> Result<Permission, StoreError> {
@@ -592,6 +592,40 @@ impl Store {
         .await)
         .map_err(|e| name_taken(e, "user", patch.username.as_deref().unwrap_or_default()))?;
         self.get_user(id).await
+    }
+
+    /// The permissions each of `users` holds through their roles (administrators hold all,
+    /// which callers account for).
+    pub async fn permissions_of_users(
+        &self,
+        users: &[UserId],
+    ) -> Result<Vec<(UserId, Permission)>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT DISTINCT ur.user_id, p.id, p.name FROM user_roles ur \
+             JOIN role_permissions rp ON rp.role_id = ur.role_id \
+             JOIN permissions p ON p.id = rp.permission_id WHERE ur.user_id IN ",
+        );
+        sql.arg_list(users.iter().copied())
+            .push(" ORDER BY ur.user_id, p.id");
+        let rows: Vec<(i64, i64, String)> =
+            on_reader!(self, |pool| fetch_all!(pool, (i64, i64, String), sql))?;
+        rows.into_iter()
+            .map(|(user, id, name)| Ok((user, decode_permission((id, name))?)))
+            .collect()
+    }
+
+    /// The source each of `groups` owns.
+    pub async fn group_sources(
+        &self,
+        groups: &[GroupId],
+    ) -> Result<Vec<(GroupId, SourceId)>, StoreError> {
+        let mut sql = Sql::new("SELECT id, source_id FROM access_groups WHERE id IN ");
+        sql.arg_list(groups.iter().copied());
+        let rows: Vec<(i64, String)> =
+            on_reader!(self, |pool| fetch_all!(pool, (i64, String), sql))?;
+        rows.into_iter()
+            .map(|(g, s)| Ok((g, parse_uuid(&s)?)))
+            .collect()
     }
 
     /// Deletes a user and their tokens.

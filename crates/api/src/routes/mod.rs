@@ -1,0 +1,129 @@
+//! The endpoints, one module per resource.
+
+pub mod groups;
+pub mod ops;
+pub mod permissions;
+pub mod private;
+pub mod roles;
+pub mod sources;
+pub mod tokens;
+pub mod users;
+
+use crate::error::{ApiError, Problems};
+use crate::links::{id_in_reference, Collection};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A reference to another object in a request body: its id, or the URL Cairn gave for it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Reference {
+    Id(i64),
+    Text(String),
+}
+
+/// An integer id from a URL path; a malformed one names no object (404).
+pub fn path_int(raw: &str, collection: Collection) -> Result<i64, ApiError> {
+    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "No {} with id '{raw}': its ids are positive integers",
+            collection.noun()
+        ))
+    })
+}
+
+/// A UUID from a URL path; a malformed one names no object (404).
+pub fn path_uuid(raw: &str, collection: Collection) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::not_found(format!(
+            "No {} with id '{raw}': its ids are UUIDs",
+            collection.noun()
+        ))
+    })
+}
+
+/// Integer ids from references at `pointer/<index>`, recording each bad one.
+pub fn int_references(
+    references: &[Reference],
+    collection: Collection,
+    pointer: &str,
+    problems: &mut Problems,
+) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (i, reference) in references.iter().enumerate() {
+        let id = match reference {
+            Reference::Id(n) => Some(*n).filter(|n| *n > 0),
+            Reference::Text(text) => id_in_reference(text, collection)
+                .and_then(|t| t.parse().ok())
+                .filter(|n: &i64| *n > 0),
+        };
+        match id {
+            Some(id) => ids.push(id),
+            None => problems.add(ApiError::pointer(
+                format!("{pointer}/{i}"),
+                format!(
+                    "{} is not a {} id or URL",
+                    describe(reference),
+                    collection.noun()
+                ),
+            )),
+        }
+    }
+    ids
+}
+
+/// UUIDs from references at `pointer/<index>`, recording each bad one.
+pub fn uuid_references(
+    references: &[Reference],
+    collection: Collection,
+    pointer: &str,
+    problems: &mut Problems,
+) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for (i, reference) in references.iter().enumerate() {
+        let id = match reference {
+            Reference::Id(_) => None,
+            Reference::Text(text) => {
+                id_in_reference(text, collection).and_then(|t| Uuid::parse_str(t).ok())
+            }
+        };
+        match id {
+            Some(id) => ids.push(id),
+            None => problems.add(ApiError::pointer(
+                format!("{pointer}/{i}"),
+                format!(
+                    "{} is not a {} id (UUID) or URL",
+                    describe(reference),
+                    collection.noun()
+                ),
+            )),
+        }
+    }
+    ids
+}
+
+/// Records a problem for each id in `wanted` missing from `existing`.
+pub fn require_existing<T: PartialEq + std::fmt::Display>(
+    wanted: &[T],
+    existing: &[T],
+    collection: Collection,
+    pointer: &str,
+    problems: &mut Problems,
+) {
+    for (i, id) in wanted.iter().enumerate() {
+        if !existing.contains(id) {
+            problems.add(ApiError::pointer(
+                format!("{pointer}/{i}"),
+                format!("{} {id} does not exist", collection.noun()),
+            ));
+        }
+    }
+}
+
+fn describe(reference: &Reference) -> String {
+    match reference {
+        Reference::Id(n) => n.to_string(),
+        Reference::Text(t) => format!("'{t}'"),
+    }
+}
