@@ -37,17 +37,12 @@ impl std::ops::Deref for Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized(
-                "Authentication required: send the header 'Authorization: Bearer <token>'",
-            )
+            ApiError::unauthorized("Authentication required: send the header 'Authorization: Bearer <token>'")
         })?;
         let value = header
             .to_str()
@@ -61,24 +56,14 @@ impl FromRequestParts<AppState> for Caller {
             }
         };
         let secret = TokenSecret::parse(token).map_err(|_| {
-            ApiError::unauthorized(
-                "The token is malformed: a token is 64 lowercase hexadecimal characters",
-            )
+            ApiError::unauthorized("The token is malformed: a token is 64 lowercase hexadecimal characters")
         })?;
         let principal = match state.store.check_token(&secret.hash()).await? {
             TokenCheck::Valid(principal) => *principal,
             TokenCheck::Unknown => return Err(ApiError::unauthorized("The token is not valid")),
-            TokenCheck::Expired => {
-                return Err(ApiError::unauthorized(
-                    "The token has expired; create a new one",
-                ))
-            }
-            TokenCheck::Revoked => {
-                return Err(ApiError::unauthorized("The token has been revoked"))
-            }
-            TokenCheck::Inactive => {
-                return Err(ApiError::unauthorized("The token's user is deactivated"))
-            }
+            TokenCheck::Expired => return Err(ApiError::unauthorized("The token has expired; create a new one")),
+            TokenCheck::Revoked => return Err(ApiError::unauthorized("The token has been revoked")),
+            TokenCheck::Inactive => return Err(ApiError::unauthorized("The token's user is deactivated")),
         };
         let caller = Caller(principal);
         parts.extensions.insert(caller.clone());

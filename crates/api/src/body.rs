@@ -42,9 +42,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             if !is_json {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!(
-                        "The body must be JSON (Content-Type: application/json), not '{essence}'"
-                    ),
+                    format!("The body must be JSON (Content-Type: application/json), not '{essence}'"),
                 ));
             }
         }
@@ -94,9 +92,7 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
     for segment in path.iter() {
         match segment {
             Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
-            }
+            Segment::Map { key } => pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
             Segment::Enum { variant } => pointer.push_str(&format!("/{variant}")),
             Segment::Unknown => {}
         }
@@ -148,16 +144,14 @@ mod tests {
 
     #[test]
     fn shape_errors_point_at_the_field() {
-        let err = parse::<DataEnvelope<Thing>>(br#"{"data": {"name": "x", "tags": ["a", 3]}}"#)
-            .unwrap_err();
+        let err = parse::<DataEnvelope<Thing>>(br#"{"data": {"name": "x", "tags": ["a", 3]}}"#).unwrap_err();
         let text = format!("{err:?}");
         assert!(text.contains("/data/tags/1"), "{text}");
     }
 
     #[test]
     fn unknown_fields_are_named() {
-        let err = parse::<DataEnvelope<Thing>>(br#"{"data": {"name": "x", "colour": "red"}}"#)
-            .unwrap_err();
+        let err = parse::<DataEnvelope<Thing>>(br#"{"data": {"name": "x", "colour": "red"}}"#).unwrap_err();
         let text = format!("{err:?}");
         assert!(text.contains("unknown field `colour`"), "{text}");
     }

@@ -56,12 +56,7 @@ pub fn list<T, D: Serialize>(
         let items: Vec<Value> = page
             .items
             .into_iter()
-            .map(|item| {
-                sparse(
-                    serde_json::to_value(render(item)).unwrap_or(Value::Null),
-                    attributes,
-                )
-            })
+            .map(|item| sparse(serde_json::to_value(render(item)).unwrap_or(Value::Null), attributes))
             .collect();
         ListEnvelope {
             count: items.len() as u64,

@@ -60,10 +60,7 @@ impl ApiError {
     pub fn parameter(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::BAD_REQUEST,
-            errors: vec![(
-                detail.into(),
-                Some(ErrorSource::Parameter(parameter.into())),
-            )],
+            errors: vec![(detail.into(), Some(ErrorSource::Parameter(parameter.into())))],
         }
     }
 
@@ -138,12 +135,11 @@ impl Problems {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound(what) => {
-                ApiError::not_found(format!("{} not found", capitalize(&what)))
-            }
+            StoreError::NotFound(what) => ApiError::not_found(format!("{} not found", capitalize(&what))),
             StoreError::Conflict(detail) => ApiError::conflict(capitalize(&detail)),
-            StoreError::Invalid(problems) => ApiError::from_problems(problems)
-                .unwrap_or_else(|| ApiError::bad_request("the request is not valid")),
+            StoreError::Invalid(problems) => {
+                ApiError::from_problems(problems).unwrap_or_else(|| ApiError::bad_request("the request is not valid"))
+            }
             StoreError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "storage unavailable");
                 ApiError::new(

@@ -37,10 +37,7 @@ pub type App = MapRequest<Router, fn(Request<Body>) -> Request<Body>>;
 
 /// Builds the application over a state.
 pub fn app(state: AppState) -> App {
-    MapRequest::new(
-        router(state),
-        middleware::trim_trailing_slash::<Body> as fn(_) -> _,
-    )
+    MapRequest::new(router(state), middleware::trim_trailing_slash::<Body> as fn(_) -> _)
 }
 
 /// The routes, with the OpenAPI document they generate served beside them.
@@ -73,22 +70,13 @@ pub fn router(state: AppState) -> Router {
             "/api/v2/openapi.json",
             get(move || {
                 let document = document.clone();
-                async move {
-                    (
-                        [(header::CONTENT_TYPE, "application/json")],
-                        document.to_string(),
-                    )
-                        .into_response()
-                }
+                async move { ([(header::CONTENT_TYPE, "application/json")], document.to_string()).into_response() }
             }),
         )
         .route("/api/v2/docs", get(docs))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::observe,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .with_state(state)
 }
 

@@ -65,11 +65,7 @@ impl Links {
     }
 
     /// URLs for several ids.
-    pub fn urls<I: Display>(
-        &self,
-        collection: Collection,
-        ids: impl IntoIterator<Item = I>,
-    ) -> Vec<String> {
+    pub fn urls<I: Display>(&self, collection: Collection, ids: impl IntoIterator<Item = I>) -> Vec<String> {
         ids.into_iter().map(|id| self.url(collection, id)).collect()
     }
 }
@@ -77,10 +73,7 @@ impl Links {
 impl FromRequestParts<AppState> for Links {
     type Rejection = Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(public) = &state.config.public_url {
             return Ok(Links::new(public));
         }
@@ -90,11 +83,7 @@ impl FromRequestParts<AppState> for Links {
             .and_then(|h| h.to_str().ok())
             .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
             .unwrap_or("localhost");
-        let scheme = match parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-        {
+        let scheme = match parts.headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
             Some("https") => "https",
             _ => "http",
         };
@@ -136,9 +125,6 @@ mod tests {
             id_in_reference("https://h/api/v2/groups/42", Collection::Groups),
             Some("42")
         );
-        assert_eq!(
-            id_in_reference("https://h/api/v2/roles/42", Collection::Groups),
-            None
-        );
+        assert_eq!(id_in_reference("https://h/api/v2/roles/42", Collection::Groups), None);
     }
 }

@@ -5,9 +5,7 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-const BUCKETS: [f64; 11] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
-];
+const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
 #[derive(Default)]
 struct Histogram {
@@ -51,15 +49,8 @@ impl Metrics {
             out,
             "# HELP cairn_build_info Cairn's version.\n# TYPE cairn_build_info gauge"
         );
-        let _ = writeln!(
-            out,
-            "cairn_build_info{{version=\"{}\"}} 1",
-            env!("CARGO_PKG_VERSION")
-        );
-        let _ = writeln!(
-            out,
-            "# HELP cairn_http_requests_total HTTP requests answered."
-        );
+        let _ = writeln!(out, "cairn_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(out, "# HELP cairn_http_requests_total HTTP requests answered.");
         let _ = writeln!(out, "# TYPE cairn_http_requests_total counter");
         if let Ok(requests) = self.requests.lock() {
             for ((method, route, status), n) in requests.iter() {
@@ -106,10 +97,7 @@ impl Metrics {
 }
 
 fn escape(label: &str) -> String {
-    label
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -122,14 +110,8 @@ mod tests {
         m.record("GET", "/api/v2/sources", 200, Duration::from_millis(3));
         m.record("GET", "/api/v2/sources", 200, Duration::from_millis(30));
         let text = m.render();
-        assert!(text.contains(
-            "cairn_http_requests_total{method=\"GET\",route=\"/api/v2/sources\",status=\"200\"} 2"
-        ));
-        assert!(text.contains(
-            "cairn_http_request_duration_seconds_bucket{route=\"/api/v2/sources\",le=\"0.005\"} 1"
-        ));
-        assert!(
-            text.contains("cairn_http_request_duration_seconds_count{route=\"/api/v2/sources\"} 2")
-        );
+        assert!(text.contains("cairn_http_requests_total{method=\"GET\",route=\"/api/v2/sources\",status=\"200\"} 2"));
+        assert!(text.contains("cairn_http_request_duration_seconds_bucket{route=\"/api/v2/sources\",le=\"0.005\"} 1"));
+        assert!(text.contains("cairn_http_request_duration_seconds_count{route=\"/api/v2/sources\"} 2"));
     }
 }

@@ -69,10 +69,7 @@ impl Modify for Conventions {
                 if public {
                     continue;
                 }
-                operation.security = Some(vec![SecurityRequirement::new(
-                    "bearer",
-                    Vec::<String>::new(),
-                )]);
+                operation.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
                 let has_body = operation.request_body.is_some();
                 if method == "get" {
                     if let Some(spec) = list {
@@ -88,19 +85,13 @@ impl Modify for Conventions {
                     ("500", "A fault on the server; nothing was changed"),
                 ];
                 if has_body || list.is_some() {
-                    errors.push((
-                        "400",
-                        "Bad input: every problem is listed with a pointer or parameter",
-                    ));
+                    errors.push(("400", "Bad input: every problem is listed with a pointer or parameter"));
                 }
                 if has_id {
                     errors.push(("404", "No such object, or one you cannot see"));
                 }
                 if has_body {
-                    errors.push((
-                        "409",
-                        "Conflicts with something that exists (e.g. a name taken)",
-                    ));
+                    errors.push(("409", "Conflicts with something that exists (e.g. a name taken)"));
                     errors.push(("413", "The body is over the size limit"));
                     errors.push(("415", "The body is not JSON"));
                 }
@@ -127,11 +118,7 @@ impl Modify for Conventions {
     }
 }
 
-fn query_parameter(
-    name: &str,
-    description: &str,
-    schema_type: Type,
-) -> utoipa::openapi::path::Parameter {
+fn query_parameter(name: &str, description: &str, schema_type: Type) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -155,10 +142,7 @@ fn list_parameters(operation: &mut Operation, spec: &ResourceSpec) {
     ));
     parameters.push(query_parameter(
         "sort",
-        &format!(
-            "Comma-separated fields, `-` for descending: {}",
-            spec.sorts.join(", ")
-        ),
+        &format!("Comma-separated fields, `-` for descending: {}", spec.sorts.join(", ")),
         Type::String,
     ));
     parameters.push(query_parameter(
@@ -174,8 +158,7 @@ fn list_parameters(operation: &mut Operation, spec: &ResourceSpec) {
     for field in spec.filters {
         let (description, schema_type) = match field.kind {
             FieldKind::Text => (
-                "Text: `*` wildcards, `\"quoted\"` exact, otherwise contains (ignoring case)"
-                    .to_owned(),
+                "Text: `*` wildcards, `\"quoted\"` exact, otherwise contains (ignoring case)".to_owned(),
                 Type::String,
             ),
             FieldKind::Enum(values) => (format!("One of: {}", values.join(", ")), Type::String),
@@ -187,10 +170,7 @@ fn list_parameters(operation: &mut Operation, spec: &ResourceSpec) {
             ),
             FieldKind::Boolean => ("true or false".to_owned(), Type::Boolean),
         };
-        let description = format!(
-            "{description}. Repeat for OR; `filter[!{}]` negates.",
-            field.name
-        );
+        let description = format!("{description}. Repeat for OR; `filter[!{}]` negates.", field.name);
         parameters.push(query_parameter(
             &format!("filter[{}]", field.name),
             &description,

@@ -5,9 +5,7 @@
 //! repeated keys are fine.
 
 use crate::error::{ApiError, Problems};
-use cairn_domain::filter::{
-    Condition, ListQuery, Op, ResourceSpec, SortKey, DEFAULT_LIMIT, MAX_LIMIT,
-};
+use cairn_domain::filter::{Condition, ListQuery, Op, ResourceSpec, SortKey, DEFAULT_LIMIT, MAX_LIMIT};
 use percent_encoding::percent_decode_str;
 
 /// The query's `attributes=`: dot paths to keep in each item (empty = everything).
@@ -20,10 +18,25 @@ pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = split_pair(pair);
             (decode(k), decode(v))
         })
         .collect()
+}
+
+/// Splits `key=value` at the first `=` outside brackets: in `filter[>=created_at]=…` the
+/// operator's `=` belongs to the key.
+fn split_pair(pair: &str) -> (&str, &str) {
+    let mut depth = 0usize;
+    for (i, b) in pair.bytes().enumerate() {
+        match b {
+            b'[' => depth += 1,
+            b']' => depth = depth.saturating_sub(1),
+            b'=' if depth == 0 => return (&pair[..i], &pair[i + 1..]),
+            _ => {}
+        }
+    }
+    (pair, "")
 }
 
 fn decode(text: &str) -> String {
@@ -33,10 +46,7 @@ fn decode(text: &str) -> String {
 }
 
 /// Parses a list request's query string, reporting every bad parameter at once.
-pub fn list_query(
-    raw: Option<&str>,
-    spec: &ResourceSpec,
-) -> Result<(ListQuery, Attributes), ApiError> {
+pub fn list_query(raw: Option<&str>, spec: &ResourceSpec) -> Result<(ListQuery, Attributes), ApiError> {
     let mut query = ListQuery::default();
     let mut attributes = Attributes::default();
     let mut problems = Problems::default();
@@ -46,7 +56,9 @@ pub fn list_query(
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => query.limit = n,
                 _ => problems.add(ApiError::parameter(
                     "limit",
-                    format!("limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}), not '{value}'"),
+                    format!(
+                        "limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}), not '{value}'"
+                    ),
                 )),
             },
             "offset" => match value.trim().parse::<u64>() {
@@ -59,14 +71,22 @@ pub fn list_query(
             "data" => match value.as_str() {
                 "false" => query.count_only = true,
                 "true" => query.count_only = false,
-                _ => problems.add(ApiError::parameter("data", format!("data must be true or false, not '{value}'"))),
+                _ => problems.add(ApiError::parameter(
+                    "data",
+                    format!("data must be true or false, not '{value}'"),
+                )),
             },
             "sort" => match sort_keys(&value, spec) {
                 Ok(keys) => query.sort = keys,
                 Err(e) => problems.add(e),
             },
             "attributes" => {
-                attributes.0 = value.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned).collect()
+                attributes.0 = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect()
             }
             _ => {
                 if let Some(inner) = key.strip_prefix("filter[").and_then(|k| k.strip_suffix(']')) {
@@ -74,7 +94,11 @@ pub fn list_query(
                         Ok((field, op, v)) => {
                             match query.filter.0.iter_mut().find(|c| c.field == field && c.op == op) {
                                 Some(existing) => existing.values.push(v),
-                                None => query.filter.0.push(Condition { field, op, values: vec![v] }),
+                                None => query.filter.0.push(Condition {
+                                    field,
+                                    op,
+                                    values: vec![v],
+                                }),
                             }
                         }
                         Err(e) => problems.add(e),
@@ -134,16 +158,16 @@ fn condition(
         let known: Vec<&str> = spec.filters.iter().map(|f| f.name).collect();
         ApiError::parameter(
             key,
-            format!(
-                "cannot filter on '{name}'; filterable fields: {}",
-                known.join(", ")
-            ),
+            format!("cannot filter on '{name}'; filterable fields: {}", known.join(", ")),
         )
     })?;
     if !field.kind.accepts(op) {
         return Err(ApiError::parameter(
             key,
-            format!("the operator '{}' does not apply to '{name}'; use filter[{name}]=<value> or filter[!{name}]", op.prefix()),
+            format!(
+                "the operator '{}' does not apply to '{name}'; use filter[{name}]=<value> or filter[!{name}]",
+                op.prefix()
+            ),
         ));
     }
     let parsed = field
@@ -219,6 +243,23 @@ mod tests {
         ] {
             assert!(text.contains(parameter), "{parameter} missing in {text}");
         }
+    }
+
+    #[test]
+    fn operators_with_equals_signs_stay_in_the_key() {
+        let (q, _) = list_query(
+            Some("filter[>=last_updated_at]=2024-01-01T00:00:00Z&filter[<=last_updated_at]=2025-01-01T00:00:00Z"),
+            &SPEC,
+        )
+        .unwrap();
+        assert_eq!(
+            q.filter.0.iter().map(|c| c.op).collect::<Vec<_>>(),
+            vec![Op::Ge, Op::Le]
+        );
+        assert_eq!(
+            pairs(Some("filter[name]=a=b")),
+            vec![("filter[name]".to_owned(), "a=b".to_owned())]
+        );
     }
 
     #[test]

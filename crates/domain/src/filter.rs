@@ -178,12 +178,8 @@ impl FieldKind {
                 .ok()
                 .filter(|n| *n > 0)
                 .map(Value::Integer)
-                .ok_or_else(|| {
-                    format!("'{raw}' is not a valid ID: a positive integer is expected")
-                }),
-            FieldKind::Time => Timestamp::parse(raw)
-                .map(Value::Time)
-                .map_err(|e| e.to_string()),
+                .ok_or_else(|| format!("'{raw}' is not a valid ID: a positive integer is expected")),
+            FieldKind::Time => Timestamp::parse(raw).map(Value::Time).map_err(|e| e.to_string()),
             FieldKind::Boolean => match raw {
                 "true" => Ok(Value::Boolean(true)),
                 "false" => Ok(Value::Boolean(false)),
@@ -259,9 +255,7 @@ mod tests {
 
     #[test]
     fn enums_list_what_is_allowed() {
-        let err = FieldKind::Enum(&["group", "user"])
-            .parse("feed")
-            .unwrap_err();
+        let err = FieldKind::Enum(&["group", "user"]).parse("feed").unwrap_err();
         assert!(err.contains("group, user"), "{err}");
     }
 }

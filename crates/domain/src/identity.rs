@@ -1,5 +1,6 @@
 //! Users, groups, roles and API tokens, and the [`Principal`] a request acts as.
 
+use crate::filter::{FieldKind, FieldSpec, ResourceSpec};
 use crate::permission::Permission;
 use crate::source::SourceId;
 use crate::time::Timestamp;
@@ -165,49 +166,6 @@ pub fn validate_display_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn admins_hold_every_permission() {
-        let p = Principal {
-            user_id: 1,
-            username: "admin".into(),
-            is_admin: true,
-            permissions: BTreeSet::new(),
-            scope: VisibilityScope::Everything,
-            default_source: None,
-        };
-        assert!(p.has(Permission::modify("users")));
-        assert_eq!(p.effective_permissions().len(), Permission::all().count());
-    }
-
-    #[test]
-    fn others_hold_what_their_roles_give() {
-        let p = Principal {
-            user_id: 2,
-            username: "analyst".into(),
-            is_admin: false,
-            permissions: [Permission::read("sources")].into(),
-            scope: VisibilityScope::Grants(vec![]),
-            default_source: None,
-        };
-        assert!(p.has(Permission::read("sources")));
-        assert!(!p.has(Permission::modify("sources")));
-    }
-
-    #[test]
-    fn user_names() {
-        assert!(validate_username("soar.bot@example.org").is_ok());
-        for bad in ["", "has space", "semi;colon", &"x".repeat(151)] {
-            assert!(validate_username(bad).is_err(), "{bad}");
-        }
-    }
-}
-
-use crate::filter::{FieldKind, FieldSpec, ResourceSpec};
-
 /// What `/users` filters and sorts on.
 pub const USER_SPEC: ResourceSpec = ResourceSpec {
     filters: &[
@@ -319,3 +277,44 @@ pub const PERMISSION_SPEC: ResourceSpec = ResourceSpec {
     ],
     sorts: &["id", "name"],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admins_hold_every_permission() {
+        let p = Principal {
+            user_id: 1,
+            username: "admin".into(),
+            is_admin: true,
+            permissions: BTreeSet::new(),
+            scope: VisibilityScope::Everything,
+            default_source: None,
+        };
+        assert!(p.has(Permission::modify("users")));
+        assert_eq!(p.effective_permissions().len(), Permission::all().count());
+    }
+
+    #[test]
+    fn others_hold_what_their_roles_give() {
+        let p = Principal {
+            user_id: 2,
+            username: "analyst".into(),
+            is_admin: false,
+            permissions: [Permission::read("sources")].into(),
+            scope: VisibilityScope::Grants(vec![]),
+            default_source: None,
+        };
+        assert!(p.has(Permission::read("sources")));
+        assert!(!p.has(Permission::modify("sources")));
+    }
+
+    #[test]
+    fn user_names() {
+        assert!(validate_username("soar.bot@example.org").is_ok());
+        for bad in ["", "has space", "semi;colon", &"x".repeat(151)] {
+            assert!(validate_username(bad).is_err(), "{bad}");
+        }
+    }
+}

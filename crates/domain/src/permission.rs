@@ -67,10 +67,7 @@ impl Permission {
 
     /// The permission's stable numeric id (1-based).
     pub fn id(self) -> i64 {
-        let index = RESOURCES
-            .iter()
-            .position(|r| *r == self.resource)
-            .unwrap_or(0) as i64;
+        let index = RESOURCES.iter().position(|r| *r == self.resource).unwrap_or(0) as i64;
         index * 2 + if self.access == Access::Read { 1 } else { 2 }
     }
 
@@ -101,10 +98,7 @@ impl FromStr for Permission {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let unknown = || UnknownPermission(s.to_owned());
         let (verb, resource) = s.split_once(' ').ok_or_else(unknown)?;
-        let resource = RESOURCES
-            .iter()
-            .find(|r| **r == resource)
-            .ok_or_else(unknown)?;
+        let resource = RESOURCES.iter().find(|r| **r == resource).ok_or_else(unknown)?;
         match verb {
             "read" => Ok(Permission::read(resource)),
             "modify" => Ok(Permission::modify(resource)),

@@ -1,5 +1,6 @@
 //! Sources: where a piece of intelligence came from. Every object is tied to at least one.
 
+use crate::filter::{FieldKind, FieldSpec, ResourceSpec};
 use crate::time::Timestamp;
 use std::str::FromStr;
 use uuid::Uuid;
@@ -19,13 +20,7 @@ pub enum SourceType {
 
 impl SourceType {
     /// Every kind in wire form.
-    pub const NAMES: [&'static str; 5] = [
-        "group",
-        "incoming_feed",
-        "enricher",
-        "user",
-        "knowledge_pack",
-    ];
+    pub const NAMES: [&'static str; 5] = ["group", "incoming_feed", "enricher", "user", "knowledge_pack"];
 
     /// The wire form.
     pub fn as_str(self) -> &'static str {
@@ -76,9 +71,7 @@ impl FromStr for Reliability {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.as_bytes() {
             [c @ b'A'..=b'F'] => Ok(Reliability(char::from(*c))),
-            _ => Err(format!(
-                "'{s}' is not a reliability (expected one letter A to F)"
-            )),
+            _ => Err(format!("'{s}' is not a reliability (expected one letter A to F)")),
         }
     }
 }
@@ -101,28 +94,6 @@ pub struct SourcePatch {
     /// `Some(None)` clears the reliability.
     pub reliability: Option<Option<Reliability>>,
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reliability_is_one_letter_a_to_f() {
-        assert_eq!("C".parse::<Reliability>().unwrap().as_char(), 'C');
-        for bad in ["G", "a", "AB", ""] {
-            assert!(bad.parse::<Reliability>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn source_types_round_trip() {
-        for name in SourceType::NAMES {
-            assert_eq!(name.parse::<SourceType>().unwrap().as_str(), name);
-        }
-    }
-}
-
-use crate::filter::{FieldKind, FieldSpec, ResourceSpec};
 
 /// What `/sources` filters and sorts on.
 pub const SPEC: ResourceSpec = ResourceSpec {
@@ -154,3 +125,23 @@ pub const SPEC: ResourceSpec = ResourceSpec {
     ],
     sorts: &["name", "created_at", "last_updated_at"],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reliability_is_one_letter_a_to_f() {
+        assert_eq!("C".parse::<Reliability>().unwrap().as_char(), 'C');
+        for bad in ["G", "a", "AB", ""] {
+            assert!(bad.parse::<Reliability>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn source_types_round_trip() {
+        for name in SourceType::NAMES {
+            assert_eq!(name.parse::<SourceType>().unwrap().as_str(), name);
+        }
+    }
+}

@@ -16,8 +16,7 @@ pub enum TlpColor {
 
 impl TlpColor {
     /// Every colour, in wire form, for error messages and documentation.
-    pub const NAMES: [&'static str; 6] =
-        ["CLEAR", "WHITE", "GREEN", "AMBER", "AMBER+STRICT", "RED"];
+    pub const NAMES: [&'static str; 6] = ["CLEAR", "WHITE", "GREEN", "AMBER", "AMBER+STRICT", "RED"];
 
     /// Position on the sharing scale: a group whose maximum is `m` sees colours with `rank <= m.rank()`.
     /// CLEAR and WHITE mean the same.
@@ -46,9 +45,7 @@ impl TlpColor {
 
 /// A TLP colour name that is not one of [`TlpColor::NAMES`].
 #[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "'{0}' is not a TLP colour (expected one of CLEAR, WHITE, GREEN, AMBER, AMBER+STRICT, RED)"
-)]
+#[error("'{0}' is not a TLP colour (expected one of CLEAR, WHITE, GREEN, AMBER, AMBER+STRICT, RED)")]
 pub struct BadTlpColor(pub String);
 
 impl FromStr for TlpColor {

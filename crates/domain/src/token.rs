@@ -22,11 +22,7 @@ impl TokenSecret {
 
     /// Accepts exactly 64 lowercase hex characters.
     pub fn parse(text: &str) -> Result<Self, MalformedToken> {
-        if text.len() == 64
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             Ok(TokenSecret(text.to_owned()))
         } else {
             Err(MalformedToken)

@@ -31,8 +31,7 @@ impl VisibilityScope {
         match self {
             VisibilityScope::Everything => true,
             VisibilityScope::Grants(grants) => grants.iter().any(|g| {
-                tlp.is_none_or(|t| t.rank() <= g.max_tlp.rank())
-                    && sources.iter().any(|s| g.sources.contains(s))
+                tlp.is_none_or(|t| t.rank() <= g.max_tlp.rank()) && sources.iter().any(|s| g.sources.contains(s))
             }),
         }
     }
@@ -43,10 +42,7 @@ impl VisibilityScope {
         match self {
             VisibilityScope::Everything => None,
             VisibilityScope::Grants(grants) => {
-                let mut all: Vec<SourceId> = grants
-                    .iter()
-                    .flat_map(|g| g.sources.iter().copied())
-                    .collect();
+                let mut all: Vec<SourceId> = grants.iter().flat_map(|g| g.sources.iter().copied()).collect();
                 all.sort();
                 all.dedup();
                 Some(all)
@@ -90,10 +86,7 @@ mod tests {
         // Group 1 sees source a up to GREEN, group 2 sees source b up to RED:
         // a RED object from source a stays hidden.
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        let scope = VisibilityScope::Grants(vec![
-            grant(&[a], TlpColor::Green),
-            grant(&[b], TlpColor::Red),
-        ]);
+        let scope = VisibilityScope::Grants(vec![grant(&[a], TlpColor::Green), grant(&[b], TlpColor::Red)]);
         assert!(!scope.admits(&[a], Some(TlpColor::Red)));
         assert!(scope.admits(&[b], Some(TlpColor::Red)));
     }

@@ -24,12 +24,7 @@ pub struct StorageArgs {
     #[arg(long, env = "CAIRN_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data directory].
-    #[arg(
-        long,
-        env = "CAIRN_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "CAIRN_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 }
 

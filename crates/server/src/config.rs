@@ -27,10 +27,8 @@ impl FileConfig {
             None if Path::new("cairn.toml").exists() => PathBuf::from("cairn.toml"),
             None => return Ok(FileConfig::default()),
         };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        toml::from_str(&text)
-            .with_context(|| format!("{} is not a valid Cairn configuration", path.display()))
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("{} is not a valid Cairn configuration", path.display()))
     }
 }
 
@@ -65,9 +63,9 @@ impl Config {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let listen: SocketAddr = listen.parse().with_context(|| {
-            format!("'{listen}' is not an address to listen on, like 127.0.0.1:8080")
-        })?;
+        let listen: SocketAddr = listen
+            .parse()
+            .with_context(|| format!("'{listen}' is not an address to listen on, like 127.0.0.1:8080"))?;
         let data_dir = flags
             .data_dir
             .or(file.data_dir)
@@ -93,14 +91,8 @@ impl Config {
             data_dir,
             database_url,
             public_url,
-            body_limit: flags
-                .body_limit
-                .or(file.body_limit)
-                .unwrap_or(16 * 1024 * 1024),
-            count_threshold: flags
-                .count_threshold
-                .or(file.count_threshold)
-                .unwrap_or(10_000),
+            body_limit: flags.body_limit.or(file.body_limit).unwrap_or(16 * 1024 * 1024),
+            count_threshold: flags.count_threshold.or(file.count_threshold).unwrap_or(10_000),
             max_connections: flags.max_connections.or(file.max_connections).unwrap_or(16),
         })
     }
@@ -136,10 +128,8 @@ mod tests {
 
     #[test]
     fn flags_beat_the_file_and_the_file_beats_defaults() {
-        let file: FileConfig = toml::from_str(
-            "listen = \"0.0.0.0:9000\"\ncount_threshold = 5\ndata_dir = \"/srv/cairn\"",
-        )
-        .unwrap();
+        let file: FileConfig =
+            toml::from_str("listen = \"0.0.0.0:9000\"\ncount_threshold = 5\ndata_dir = \"/srv/cairn\"").unwrap();
         let flags = Overrides {
             listen: Some("127.0.0.1:7000".into()),
             ..Overrides::default()
@@ -161,10 +151,7 @@ mod tests {
             redact("postgres://cairn:s3cret@db:5432/cairn"),
             "postgres://cairn:***@db:5432/cairn"
         );
-        assert_eq!(
-            redact("sqlite://cairn-data/cairn.db"),
-            "sqlite://cairn-data/cairn.db"
-        );
+        assert_eq!(redact("sqlite://cairn-data/cairn.db"), "sqlite://cairn-data/cairn.db");
     }
 
     #[test]

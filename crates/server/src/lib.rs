@@ -19,15 +19,22 @@ use tokio::net::TcpListener;
 /// The variable that sets the administrator's token (64 lowercase hex).
 pub const ADMIN_TOKEN_VAR: &str = "CAIRN_ADMIN_TOKEN";
 
+/// The administrator token the environment sets, if any.
+pub fn configured_admin_token() -> anyhow::Result<Option<TokenSecret>> {
+    match std::env::var(ADMIN_TOKEN_VAR) {
+        Ok(value) if !value.is_empty() => TokenSecret::parse(&value)
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{ADMIN_TOKEN_VAR} must be 64 lowercase hexadecimal characters")),
+        _ => Ok(None),
+    }
+}
+
 /// Opens the store the configuration names, creating the data directory, applying
-/// migrations and bootstrapping the administrator. Messages for the operator go to `out`.
-pub async fn prepare(config: &Config, out: &mut dyn Write) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            config.data_dir.display()
-        )
-    })?;
+/// migrations and bootstrapping the administrator (with `admin_token` as their token when
+/// given). Messages for the operator go to `out`.
+pub async fn prepare(config: &Config, admin_token: Option<&TokenSecret>, out: &mut dyn Write) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     let options = StoreOptions {
         count_threshold: config.count_threshold,
         max_connections: config.max_connections,
@@ -35,41 +42,29 @@ pub async fn prepare(config: &Config, out: &mut dyn Write) -> anyhow::Result<Sto
     let store = Store::connect(&config.database_url, options)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))?;
-    let applied = store
-        .migrate()
-        .await
-        .context("cannot migrate the database")?;
+    let applied = store.migrate().await.context("cannot migrate the database")?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
-    let configured = match std::env::var(ADMIN_TOKEN_VAR) {
-        Ok(value) if !value.is_empty() => Some(TokenSecret::parse(&value).map_err(|_| {
-            anyhow::anyhow!("{ADMIN_TOKEN_VAR} must be 64 lowercase hexadecimal characters")
-        })?),
-        _ => None,
-    };
     let boot = store
-        .bootstrap(configured.as_ref())
+        .bootstrap(admin_token)
         .await
         .context("cannot create the administrator")?;
     let token_file = admin_token_path(&config.data_dir);
     match boot.token {
         AdminToken::Generated(secret) => {
             write_secret(&token_file, secret.expose())?;
-            writeln!(out, "The administrator 'admin' was created; their token is in {} (readable only by you).", token_file.display())?;
-        }
-        AdminToken::Configured => {
             writeln!(
                 out,
-                "The administrator's token is the one set in {ADMIN_TOKEN_VAR}."
-            )?;
-        }
-        AdminToken::Unchanged if token_file.exists() => {
-            writeln!(
-                out,
-                "The administrator's first token is in {}.",
+                "The administrator 'admin' was created; their token is in {} (readable only by you).",
                 token_file.display()
             )?;
+        }
+        AdminToken::Configured => {
+            writeln!(out, "The administrator's token is the one set in {ADMIN_TOKEN_VAR}.")?;
+        }
+        AdminToken::Unchanged if token_file.exists() => {
+            writeln!(out, "The administrator's first token is in {}.", token_file.display())?;
         }
         AdminToken::Unchanged => {}
     }
@@ -123,14 +118,13 @@ pub async fn serve(
 /// Completes on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
-            }
-        };
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = interrupt.await;
+            return;
+        }
+    };
     tokio::select! {
         _ = interrupt => {},
         _ = terminate.recv() => {},

@@ -18,8 +18,13 @@ async fn run() -> anyhow::Result<()> {
     init_logging();
     let file = FileConfig::load(cli.storage.config.as_deref())?;
     let config = Config::resolve(cli.overrides(), file)?;
-    let mut out = std::io::stdout();
-    let store = cairn::prepare(&config, &mut out).await?;
+    // Messages for the operator; `token create` keeps standard output for the token alone.
+    let mut out: Box<dyn std::io::Write> = match cli.command {
+        Command::Serve(_) => Box::new(std::io::stdout()),
+        _ => Box::new(std::io::stderr()),
+    };
+    let admin_token = cairn::configured_admin_token()?;
+    let store = cairn::prepare(&config, admin_token.as_ref(), &mut *out).await?;
     match cli.command {
         Command::Serve(_) => {
             let listener = tokio::net::TcpListener::bind(config.listen)
@@ -27,16 +32,11 @@ async fn run() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             let address = listener.local_addr()?;
             tracing::info!(%address, database = %redact(&config.database_url), "serving");
-            println!(
-                "Cairn is listening on http://{address} (API docs at http://{address}/api/v2/docs)"
-            );
+            println!("Cairn is listening on http://{address} (API docs at http://{address}/api/v2/docs)");
             cairn::serve(store, &config, listener, cairn::shutdown_signal()).await?;
         }
         Command::Migrate => {
-            println!(
-                "The database is migrated ({}).",
-                redact(&config.database_url)
-            );
+            println!("The database is migrated ({}).", redact(&config.database_url));
         }
         Command::User(UserCommand::Create {
             username,
@@ -48,11 +48,7 @@ async fn run() -> anyhow::Result<()> {
             let id = cairn::create_user(&store, &username, email, &groups, &roles, admin).await?;
             println!("Created user '{username}' (id {id}).");
         }
-        Command::Token(TokenCommand::Create {
-            user,
-            expires_in,
-            name,
-        }) => {
+        Command::Token(TokenCommand::Create { user, expires_in, name }) => {
             let secret = cairn::create_token(&store, &user, &name, expires_in).await?;
             println!("{}", secret.expose());
         }

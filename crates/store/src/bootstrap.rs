@@ -32,10 +32,7 @@ pub struct Bootstrap {
 impl Store {
     /// Creates the administrator on first start. Safe to call on every start and from several
     /// processes at once: whoever loses the race finds what the winner made.
-    pub async fn bootstrap(
-        &self,
-        configured_token: Option<&TokenSecret>,
-    ) -> Result<Bootstrap, StoreError> {
+    pub async fn bootstrap(&self, configured_token: Option<&TokenSecret>) -> Result<Bootstrap, StoreError> {
         let (admin, admin_created) = match self.get_user_by_name(ADMIN_USER).await {
             Ok(user) => (user, false),
             Err(StoreError::NotFound(_)) => match self.create_admin().await {
@@ -55,8 +52,7 @@ impl Store {
             }
             None if admin_created => {
                 let secret = TokenSecret::generate();
-                self.create_token(admin.id, "bootstrap", &secret.hash(), None)
-                    .await?;
+                self.create_token(admin.id, "bootstrap", &secret.hash(), None).await?;
                 AdminToken::Generated(secret)
             }
             None => AdminToken::Unchanged,

@@ -16,9 +16,7 @@ impl Store {
             .push(" LIMIT ")
             .arg(threshold as i64 + 1)
             .push(") AS matches");
-        let (n,): (i64,) = on_reader!(self, |pool| {
-            fetch_optional!(pool, (i64,), bounded)?.unwrap_or((0,))
-        });
+        let (n,): (i64,) = on_reader!(self, |pool| { fetch_optional!(pool, (i64,), bounded)?.unwrap_or((0,)) });
         let n = n.max(0) as u64;
         if n <= threshold {
             return Ok((n, false));
@@ -57,10 +55,7 @@ pub(crate) fn like_escape(text: &str) -> String {
 /// The row estimate of a plan's top node: `Seq Scan on t  (cost=0.00..1.05 rows=5 width=4)`.
 fn planned_rows(plan_line: &str) -> Option<u64> {
     let rest = &plan_line[plan_line.find("rows=")? + 5..];
-    rest.split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use crate::sql::Sql;
 use crate::Store;
 use cairn_domain::filter::{ListPage, ListQuery};
 use cairn_domain::identity::{
-    ApiToken, Group, GroupId, GroupPatch, NewGroup, NewRole, NewUser, Principal, Role, RoleId,
-    RolePatch, TokenId, User, UserId, UserPatch,
+    ApiToken, Group, GroupId, GroupPatch, NewGroup, NewRole, NewUser, Principal, Role, RoleId, RolePatch, TokenId,
+    User, UserId, UserPatch,
 };
 use cairn_domain::permission::Permission;
 use cairn_domain::source::{SourceId, SourceType};
@@ -45,11 +45,7 @@ const PERMISSIONS: Listing = Listing {
 fn decode_permission((id, name): (i64, String)) -> Result<Permission, StoreError> {
     Permission::from_id(id)
         .filter(|p| p.to_string() == name)
-        .ok_or_else(|| {
-            StoreError::Internal(format!(
-                "permission {id} '{name}' is not one this version knows"
-            ))
-        })
+        .ok_or_else(|| StoreError::Internal(format!("permission {id} '{name}' is not one this version knows")))
 }
 
 // ---- roles ---------------------------------------------------------------------------------
@@ -85,9 +81,9 @@ const GROUPS: Listing = Listing {
             "source" => Column::Plain("g.source_id"),
             "created_at" => Column::Plain("g.created_at"),
             "last_updated_at" => Column::Plain("g.last_updated_at"),
-            "allowed_sources" => Column::Exists(
-                "SELECT 1 FROM access_group_sources a WHERE a.group_id = g.id AND a.source_id",
-            ),
+            "allowed_sources" => {
+                Column::Exists("SELECT 1 FROM access_group_sources a WHERE a.group_id = g.id AND a.source_id")
+            }
             _ => return None,
         })
     },
@@ -97,8 +93,7 @@ const GROUPS: Listing = Listing {
 // ---- users ---------------------------------------------------------------------------------
 
 type UserRow = (i64, String, Option<String>, bool, bool, i64, i64);
-const USER_SELECT: &str =
-    "u.id, u.username, u.email, u.is_active, u.is_admin, u.created_at, u.last_updated_at";
+const USER_SELECT: &str = "u.id, u.username, u.email, u.is_active, u.is_admin, u.created_at, u.last_updated_at";
 const USERS: Listing = Listing {
     from: "users u",
     id: "u.id",
@@ -111,12 +106,8 @@ const USERS: Listing = Listing {
             "is_admin" => Column::Plain("u.is_admin"),
             "created_at" => Column::Plain("u.created_at"),
             "last_updated_at" => Column::Plain("u.last_updated_at"),
-            "groups" => Column::Exists(
-                "SELECT 1 FROM user_memberships m WHERE m.user_id = u.id AND m.group_id",
-            ),
-            "roles" => {
-                Column::Exists("SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role_id")
-            }
+            "groups" => Column::Exists("SELECT 1 FROM user_memberships m WHERE m.user_id = u.id AND m.group_id"),
+            "roles" => Column::Exists("SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role_id"),
             _ => return None,
         })
     },
@@ -157,10 +148,7 @@ impl Store {
     // ---- permissions ---------------------------------------------------------------------
 
     /// The permission catalogue, filtered and paged.
-    pub async fn list_permissions(
-        &self,
-        query: &ListQuery,
-    ) -> Result<ListPage<Permission>, StoreError> {
+    pub async fn list_permissions(&self, query: &ListQuery) -> Result<ListPage<Permission>, StoreError> {
         let page = self
             .list::<(i64, String)>(&PERMISSIONS, "p.id, p.name", Sql::new("1 = 1"), query)
             .await?;
@@ -177,18 +165,13 @@ impl Store {
 
     // ---- roles -----------------------------------------------------------------------------
 
-    async fn role_permissions(
-        &self,
-        roles: &[RoleId],
-    ) -> Result<Vec<(i64, Permission)>, StoreError> {
+    async fn role_permissions(&self, roles: &[RoleId]) -> Result<Vec<(i64, Permission)>, StoreError> {
         let mut sql = Sql::new(
             "SELECT rp.role_id, p.id, p.name FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id \
              WHERE rp.role_id IN ",
         );
-        sql.arg_list(roles.iter().copied())
-            .push(" ORDER BY rp.role_id, p.id");
-        let rows: Vec<(i64, i64, String)> =
-            on_reader!(self, |pool| fetch_all!(pool, (i64, i64, String), sql))?;
+        sql.arg_list(roles.iter().copied()).push(" ORDER BY rp.role_id, p.id");
+        let rows: Vec<(i64, i64, String)> = on_reader!(self, |pool| fetch_all!(pool, (i64, i64, String), sql))?;
         rows.into_iter()
             .map(|(role, id, name)| Ok((role, decode_permission((id, name))?)))
             .collect()
@@ -199,16 +182,14 @@ impl Store {
         let permissions = self.role_permissions(&ids).await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(id, name, description, created_at, last_updated_at)| Role {
-                    id,
-                    name,
-                    description,
-                    permissions: by_owner(&permissions, id).into_iter().collect(),
-                    created_at: Timestamp::from_micros(created_at),
-                    last_updated_at: Timestamp::from_micros(last_updated_at),
-                },
-            )
+            .map(|(id, name, description, created_at, last_updated_at)| Role {
+                id,
+                name,
+                description,
+                permissions: by_owner(&permissions, id).into_iter().collect(),
+                created_at: Timestamp::from_micros(created_at),
+                last_updated_at: Timestamp::from_micros(last_updated_at),
+            })
             .collect())
     }
 
@@ -236,24 +217,14 @@ impl Store {
     /// Creates a role.
     pub async fn create_role(&self, role: &NewRole) -> Result<Role, StoreError> {
         let now = Timestamp::now().micros();
-        let mut insert =
-            Sql::new("INSERT INTO roles (name, description, created_at, last_updated_at) VALUES (");
-        insert
-            .arg(role.name.as_str())
-            .push(", ")
-            .arg(role.description.clone());
-        insert
-            .push(", ")
-            .arg(now)
-            .push(", ")
-            .arg(now)
-            .push(") RETURNING id");
+        let mut insert = Sql::new("INSERT INTO roles (name, description, created_at, last_updated_at) VALUES (");
+        insert.arg(role.name.as_str()).push(", ").arg(role.description.clone());
+        insert.push(", ").arg(now).push(", ").arg(now).push(") RETURNING id");
         let id = in_transaction!(self, |tx| async {
             let (id,): (i64,) = fetch_optional!(&mut *tx, (i64,), insert)?
                 .ok_or_else(|| StoreError::Internal("INSERT returned no id".to_owned()))?;
             for p in &role.permissions {
-                let mut link =
-                    Sql::new("INSERT INTO role_permissions (role_id, permission_id) VALUES (");
+                let mut link = Sql::new("INSERT INTO role_permissions (role_id, permission_id) VALUES (");
                 link.arg(id).push(", ").arg(p.id()).push(")");
                 execute!(&mut *tx, link)?;
             }
@@ -284,8 +255,7 @@ impl Store {
                 clear.arg(id);
                 execute!(&mut *tx, clear)?;
                 for p in permissions {
-                    let mut link =
-                        Sql::new("INSERT INTO role_permissions (role_id, permission_id) VALUES (");
+                    let mut link = Sql::new("INSERT INTO role_permissions (role_id, permission_id) VALUES (");
                     link.arg(id).push(", ").arg(p.id()).push(")");
                     execute!(&mut *tx, link)?;
                 }
@@ -331,12 +301,10 @@ impl Store {
     // ---- groups ----------------------------------------------------------------------------
 
     async fn complete_groups(&self, rows: Vec<GroupRow>) -> Result<Vec<Group>, StoreError> {
-        let mut sql =
-            Sql::new("SELECT group_id, source_id FROM access_group_sources WHERE group_id IN ");
+        let mut sql = Sql::new("SELECT group_id, source_id FROM access_group_sources WHERE group_id IN ");
         sql.arg_list(rows.iter().map(|r| r.0))
             .push(" ORDER BY group_id, source_id");
-        let allowed: Vec<(i64, String)> =
-            on_reader!(self, |pool| fetch_all!(pool, (i64, String), sql))?;
+        let allowed: Vec<(i64, String)> = on_reader!(self, |pool| fetch_all!(pool, (i64, String), sql))?;
         rows.into_iter()
             .map(|(id, name, source, max_tlp, created_at, last_updated_at)| {
                 Ok(Group {
@@ -369,9 +337,7 @@ impl Store {
 
     /// One group.
     pub async fn get_group(&self, id: GroupId) -> Result<Group, StoreError> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {GROUP_SELECT} FROM access_groups g WHERE g.id = "
-        ));
+        let mut sql = Sql::new(&format!("SELECT {GROUP_SELECT} FROM access_groups g WHERE g.id = "));
         sql.arg(id);
         let row = on_reader!(self, |pool| fetch_optional!(pool, GroupRow, sql))?;
         let row = row.ok_or_else(|| StoreError::NotFound(format!("group {id}")))?;
@@ -430,10 +396,7 @@ impl Store {
             }
             if let Some(name) = &patch.name {
                 let mut rename = Sql::new("UPDATE sources SET name = ");
-                rename
-                    .arg(name.as_str())
-                    .push(", last_updated_at = ")
-                    .arg(now);
+                rename.arg(name.as_str()).push(", last_updated_at = ").arg(now);
                 rename
                     .push(" WHERE id = (SELECT source_id FROM access_groups WHERE id = ")
                     .arg(id)
@@ -471,12 +434,10 @@ impl Store {
     async fn complete_users(&self, rows: Vec<UserRow>) -> Result<Vec<User>, StoreError> {
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         let mut sql = Sql::new("SELECT user_id, group_id FROM user_memberships WHERE user_id IN ");
-        sql.arg_list(ids.iter().copied())
-            .push(" ORDER BY user_id, position");
+        sql.arg_list(ids.iter().copied()).push(" ORDER BY user_id, position");
         let groups: Vec<(i64, i64)> = on_reader!(self, |pool| fetch_all!(pool, (i64, i64), sql))?;
         let mut sql = Sql::new("SELECT user_id, role_id FROM user_roles WHERE user_id IN ");
-        sql.arg_list(ids.iter().copied())
-            .push(" ORDER BY user_id, role_id");
+        sql.arg_list(ids.iter().copied()).push(" ORDER BY user_id, role_id");
         let roles: Vec<(i64, i64)> = on_reader!(self, |pool| fetch_all!(pool, (i64, i64), sql))?;
         Ok(rows
             .into_iter()
@@ -517,9 +478,7 @@ impl Store {
 
     /// One user by name.
     pub async fn get_user_by_name(&self, username: &str) -> Result<User, StoreError> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {USER_SELECT} FROM users u WHERE u.username = "
-        ));
+        let mut sql = Sql::new(&format!("SELECT {USER_SELECT} FROM users u WHERE u.username = "));
         sql.arg(username);
         self.one_user(sql, || format!("user '{username}'")).await
     }
@@ -533,9 +492,8 @@ impl Store {
     /// Creates a user.
     pub async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
         let now = Timestamp::now().micros();
-        let mut insert = Sql::new(
-            "INSERT INTO users (username, email, is_active, is_admin, created_at, last_updated_at) VALUES (",
-        );
+        let mut insert =
+            Sql::new("INSERT INTO users (username, email, is_active, is_admin, created_at, last_updated_at) VALUES (");
         insert
             .arg(user.username.as_str())
             .push(", ")
@@ -596,36 +554,25 @@ impl Store {
 
     /// The permissions each of `users` holds through their roles (administrators hold all,
     /// which callers account for).
-    pub async fn permissions_of_users(
-        &self,
-        users: &[UserId],
-    ) -> Result<Vec<(UserId, Permission)>, StoreError> {
+    pub async fn permissions_of_users(&self, users: &[UserId]) -> Result<Vec<(UserId, Permission)>, StoreError> {
         let mut sql = Sql::new(
             "SELECT DISTINCT ur.user_id, p.id, p.name FROM user_roles ur \
              JOIN role_permissions rp ON rp.role_id = ur.role_id \
              JOIN permissions p ON p.id = rp.permission_id WHERE ur.user_id IN ",
         );
-        sql.arg_list(users.iter().copied())
-            .push(" ORDER BY ur.user_id, p.id");
-        let rows: Vec<(i64, i64, String)> =
-            on_reader!(self, |pool| fetch_all!(pool, (i64, i64, String), sql))?;
+        sql.arg_list(users.iter().copied()).push(" ORDER BY ur.user_id, p.id");
+        let rows: Vec<(i64, i64, String)> = on_reader!(self, |pool| fetch_all!(pool, (i64, i64, String), sql))?;
         rows.into_iter()
             .map(|(user, id, name)| Ok((user, decode_permission((id, name))?)))
             .collect()
     }
 
     /// The source each of `groups` owns.
-    pub async fn group_sources(
-        &self,
-        groups: &[GroupId],
-    ) -> Result<Vec<(GroupId, SourceId)>, StoreError> {
+    pub async fn group_sources(&self, groups: &[GroupId]) -> Result<Vec<(GroupId, SourceId)>, StoreError> {
         let mut sql = Sql::new("SELECT id, source_id FROM access_groups WHERE id IN ");
         sql.arg_list(groups.iter().copied());
-        let rows: Vec<(i64, String)> =
-            on_reader!(self, |pool| fetch_all!(pool, (i64, String), sql))?;
-        rows.into_iter()
-            .map(|(g, s)| Ok((g, parse_uuid(&s)?)))
-            .collect()
+        let rows: Vec<(i64, String)> = on_reader!(self, |pool| fetch_all!(pool, (i64, String), sql))?;
+        rows.into_iter().map(|(g, s)| Ok((g, parse_uuid(&s)?))).collect()
     }
 
     /// Deletes a user and their tokens.
@@ -648,9 +595,8 @@ impl Store {
         hash: &str,
         expires_at: Option<Timestamp>,
     ) -> Result<ApiToken, StoreError> {
-        let mut insert = Sql::new(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES (",
-        );
+        let mut insert =
+            Sql::new("INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES (");
         insert
             .arg(user)
             .push(", ")
@@ -670,9 +616,7 @@ impl Store {
 
     /// A user's tokens, newest first, revoked ones included.
     pub async fn list_tokens(&self, user: UserId) -> Result<Vec<ApiToken>, StoreError> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {TOKEN_SELECT} FROM api_tokens WHERE user_id = "
-        ));
+        let mut sql = Sql::new(&format!("SELECT {TOKEN_SELECT} FROM api_tokens WHERE user_id = "));
         sql.arg(user).push(" ORDER BY id DESC");
         let rows = on_reader!(self, |pool| fetch_all!(pool, TokenRow, sql))?;
         Ok(rows.into_iter().map(decode_token).collect())
@@ -701,13 +645,9 @@ impl Store {
 
     /// Resolves a presented token (by hash) into the principal it acts as.
     pub async fn check_token(&self, hash: &str) -> Result<TokenCheck, StoreError> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {TOKEN_SELECT} FROM api_tokens WHERE token_hash = "
-        ));
+        let mut sql = Sql::new(&format!("SELECT {TOKEN_SELECT} FROM api_tokens WHERE token_hash = "));
         sql.arg(hash);
-        let Some(token) =
-            on_reader!(self, |pool| fetch_optional!(pool, TokenRow, sql))?.map(decode_token)
-        else {
+        let Some(token) = on_reader!(self, |pool| fetch_optional!(pool, TokenRow, sql))?.map(decode_token) else {
             return Ok(TokenCheck::Unknown);
         };
         let now = Timestamp::now();
@@ -741,12 +681,8 @@ impl Store {
              JOIN permissions p ON p.id = rp.permission_id WHERE ur.user_id = ",
         );
         sql.arg(user.id);
-        let rows: Vec<(i64, String)> =
-            on_reader!(self, |pool| fetch_all!(pool, (i64, String), sql))?;
-        let permissions: BTreeSet<Permission> = rows
-            .into_iter()
-            .map(decode_permission)
-            .collect::<Result<_, _>>()?;
+        let rows: Vec<(i64, String)> = on_reader!(self, |pool| fetch_all!(pool, (i64, String), sql))?;
+        let permissions: BTreeSet<Permission> = rows.into_iter().map(decode_permission).collect::<Result<_, _>>()?;
 
         let mut sql = Sql::new(&format!(
             "SELECT {GROUP_SELECT} FROM user_memberships m JOIN access_groups g ON g.id = m.group_id WHERE m.user_id = "
@@ -800,8 +736,7 @@ fn memberships(user: UserId, groups: Option<&[GroupId]>, roles: Option<&[RoleId]
                 continue;
             }
             seen.push(*group);
-            let mut link =
-                Sql::new("INSERT INTO user_memberships (user_id, group_id, position) VALUES (");
+            let mut link = Sql::new("INSERT INTO user_memberships (user_id, group_id, position) VALUES (");
             link.arg(user)
                 .push(", ")
                 .arg(*group)
@@ -828,9 +763,7 @@ fn memberships(user: UserId, groups: Option<&[GroupId]>, roles: Option<&[RoleId]
 /// A unique violation on a named object reads better with its name.
 fn name_taken(e: StoreError, what: &str, name: &str) -> StoreError {
     match e {
-        StoreError::Conflict(_) => {
-            StoreError::Conflict(format!("a {what} named '{name}' already exists"))
-        }
+        StoreError::Conflict(_) => StoreError::Conflict(format!("a {what} named '{name}' already exists")),
         other => other,
     }
 }

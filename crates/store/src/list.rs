@@ -30,10 +30,7 @@ pub(crate) struct Listing {
 
 /// The decoded row types both drivers can produce.
 pub(crate) trait Row:
-    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-    + Send
-    + Unpin
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin
 {
 }
 impl<T> Row for T where
@@ -81,20 +78,14 @@ impl Store {
                 .iter()
                 .map(|k| match (listing.column)(k.field) {
                     Some(Column::Plain(expr)) => Ok((expr, k.descending)),
-                    _ => Err(StoreError::Internal(format!(
-                        "no sort column for {}",
-                        k.field
-                    ))),
+                    _ => Err(StoreError::Internal(format!("no sort column for {}", k.field))),
                 })
                 .collect::<Result<_, _>>()?
         };
         for (expr, descending) in sort {
-            page.push(expr)
-                .push(if descending { " DESC, " } else { " ASC, " });
+            page.push(expr).push(if descending { " DESC, " } else { " ASC, " });
         }
-        page.push(listing.id)
-            .push(" ASC LIMIT ")
-            .arg(i64::from(query.limit));
+        page.push(listing.id).push(" ASC LIMIT ").arg(i64::from(query.limit));
         page.push(" OFFSET ")
             .arg(i64::try_from(query.offset).unwrap_or(i64::MAX));
         let items = on_reader!(self, |pool| fetch_all!(pool, R, page))?;
@@ -162,9 +153,7 @@ fn compile(listing: &Listing, condition: &Condition) -> Result<Sql, StoreError> 
 
 fn arg(value: &Value) -> Arg {
     match value {
-        Value::Text(TextMatch::Exact(t) | TextMatch::Wildcard(t) | TextMatch::Contains(t)) => {
-            Arg::Text(t.clone())
-        }
+        Value::Text(TextMatch::Exact(t) | TextMatch::Wildcard(t) | TextMatch::Contains(t)) => Arg::Text(t.clone()),
         Value::Enum(t) => Arg::Text(t.clone()),
         Value::Uuid(u) => Arg::Text(u.to_string()),
         Value::Integer(n) => Arg::I64(*n),

@@ -30,51 +30,36 @@ const MIGRATION_LOCK: i64 = 0x6361_6972_6e00;
 /// The same steps on either backend's connection type.
 macro_rules! apply_on {
     ($conn:expr, $pick:expr) => {{
-        sqlx::raw_sql(LEDGER)
-            .execute(&mut *$conn)
-            .await
-            .map_err(sql::error)?;
+        sqlx::raw_sql(LEDGER).execute(&mut *$conn).await.map_err(sql::error)?;
         let done: Vec<(i64,)> = sqlx::query_as("SELECT version FROM cairn_migrations")
             .fetch_all(&mut *$conn)
             .await
             .map_err(sql::error)?;
         let mut count = 0;
-        for m in MIGRATIONS
-            .iter()
-            .filter(|m| !done.iter().any(|(v,)| *v == m.version))
-        {
+        for m in MIGRATIONS.iter().filter(|m| !done.iter().any(|(v,)| *v == m.version)) {
             let mut tx = $conn.begin().await.map_err(sql::error)?;
             sqlx::raw_sql($pick(m))
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| {
-                    StoreError::Internal(format!(
-                        "migration {} ({}) failed: {e}",
-                        m.version, m.name
-                    ))
-                })?;
-            sqlx::query(
-                "INSERT INTO cairn_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(Timestamp::now().micros())
-            .execute(&mut *tx)
-            .await
-            .map_err(sql::error)?;
+                .map_err(|e| StoreError::Internal(format!("migration {} ({}) failed: {e}", m.version, m.name)))?;
+            sqlx::query("INSERT INTO cairn_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(Timestamp::now().micros())
+                .execute(&mut *tx)
+                .await
+                .map_err(sql::error)?;
             tx.commit().await.map_err(sql::error)?;
             count += 1;
         }
         // Permissions are the domain's list: new ones appear without a migration.
         for p in Permission::all() {
-            sqlx::query(
-                "INSERT INTO permissions (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(p.id())
-            .bind(p.to_string())
-            .execute(&mut *$conn)
-            .await
-            .map_err(sql::error)?;
+            sqlx::query("INSERT INTO permissions (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                .bind(p.id())
+                .bind(p.to_string())
+                .execute(&mut *$conn)
+                .await
+                .map_err(sql::error)?;
         }
         Ok(count)
     }};

@@ -44,13 +44,13 @@ pub(crate) fn decode(row: SourceRow) -> Result<Source, StoreError> {
 }
 
 pub(crate) fn parse_uuid(text: &str) -> Result<SourceId, StoreError> {
-    uuid::Uuid::parse_str(text)
-        .map_err(|_| StoreError::Internal(format!("corrupt id in store: {text}")))
+    uuid::Uuid::parse_str(text).map_err(|_| StoreError::Internal(format!("corrupt id in store: {text}")))
 }
 
 /// `INSERT` of a new source, for use inside a transaction.
 pub(crate) fn insert(id: SourceId, name: &str, source_type: SourceType, now: Timestamp) -> Sql {
-    let mut sql = Sql::new("INSERT INTO sources (id, name, source_type, reliability, created_at, last_updated_at) VALUES (");
+    let mut sql =
+        Sql::new("INSERT INTO sources (id, name, source_type, reliability, created_at, last_updated_at) VALUES (");
     sql.arg(id.to_string())
         .push(", ")
         .arg(name)
@@ -75,22 +75,14 @@ impl Store {
             .list::<SourceRow>(&LISTING, SELECT, visibility::sources(scope, "s.id"), query)
             .await?;
         Ok(ListPage {
-            items: page
-                .items
-                .into_iter()
-                .map(decode)
-                .collect::<Result<_, _>>()?,
+            items: page.items.into_iter().map(decode).collect::<Result<_, _>>()?,
             total: page.total,
             total_is_estimate: page.total_is_estimate,
         })
     }
 
     /// One source, if the caller can see it.
-    pub async fn get_source(
-        &self,
-        scope: &VisibilityScope,
-        id: SourceId,
-    ) -> Result<Source, StoreError> {
+    pub async fn get_source(&self, scope: &VisibilityScope, id: SourceId) -> Result<Source, StoreError> {
         let mut sql = Sql::new(&format!("SELECT {SELECT} FROM sources s WHERE s.id = "));
         sql.arg(id.to_string())
             .push(" AND ")
@@ -106,23 +98,12 @@ impl Store {
         let mut sql = Sql::new("SELECT id FROM sources WHERE id IN ");
         sql.arg_list(ids.iter().map(ToString::to_string));
         let rows: Vec<(String,)> = on_reader!(self, |pool| fetch_all!(pool, (String,), sql))?;
-        let found: Vec<SourceId> = rows
-            .iter()
-            .map(|(id,)| parse_uuid(id))
-            .collect::<Result<_, _>>()?;
-        Ok(ids
-            .iter()
-            .copied()
-            .filter(|id| found.contains(id))
-            .collect())
+        let found: Vec<SourceId> = rows.iter().map(|(id,)| parse_uuid(id)).collect::<Result<_, _>>()?;
+        Ok(ids.iter().copied().filter(|id| found.contains(id)).collect())
     }
 
     /// Creates a source of any type (groups create theirs through [`Store::create_group`]).
-    pub async fn create_source(
-        &self,
-        name: &str,
-        source_type: SourceType,
-    ) -> Result<Source, StoreError> {
+    pub async fn create_source(&self, name: &str, source_type: SourceType) -> Result<Source, StoreError> {
         let id = uuid::Uuid::new_v4();
         let sql = insert(id, name, source_type, Timestamp::now());
         on_writer!(self, |pool| execute!(pool, sql))?;
@@ -130,11 +111,7 @@ impl Store {
     }
 
     /// Renames a source or changes its reliability.
-    pub async fn patch_source(
-        &self,
-        id: SourceId,
-        patch: &SourcePatch,
-    ) -> Result<Source, StoreError> {
+    pub async fn patch_source(&self, id: SourceId, patch: &SourcePatch) -> Result<Source, StoreError> {
         let mut sql = Sql::new("UPDATE sources SET last_updated_at = ");
         sql.arg(Timestamp::now().micros());
         if let Some(name) = &patch.name {

@@ -95,10 +95,7 @@ impl Sql {
         let mut rest = other.text.as_str();
         while let Some(pos) = rest.find('$') {
             self.text.push_str(&rest[..pos]);
-            let digits: String = rest[pos + 1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
+            let digits: String = rest[pos + 1..].chars().take_while(char::is_ascii_digit).collect();
             if digits.is_empty() {
                 self.text.push('$');
                 rest = &rest[pos + 1..];

@@ -18,29 +18,37 @@ enum Cleanup {
     Postgres { server: String, name: String },
 }
 
+/// Whether the PostgreSQL half of a test can run. Says so loudly when it cannot; in CI
+/// (`CI` set) a missing server is a failure, never a skip.
+pub fn postgres_configured() -> bool {
+    if std::env::var_os(POSTGRES_URL_VAR).is_some() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{POSTGRES_URL_VAR} is not set: in CI the PostgreSQL half of the tests must run");
+    }
+    eprintln!("\n*** SKIPPING the PostgreSQL half: set {POSTGRES_URL_VAR}=postgres://user@host:5432/postgres ***\n");
+    false
+}
+
 impl TestDatabase {
     /// A new SQLite database in a new temporary folder.
     pub fn sqlite() -> TestDatabase {
-        let dir =
-            std::env::temp_dir().join(format!("cairn-test-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir)
-            .expect("cannot create a temporary folder for a test database");
+        let dir = std::env::temp_dir().join(format!("cairn-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("cannot create a temporary folder for a test database");
         TestDatabase {
             url: format!("sqlite://{}", dir.join("cairn.db").display()),
             cleanup: Cleanup::Directory(dir),
         }
     }
 
-    /// A new PostgreSQL database, or `None` (with a loud message) where no server is configured.
-    /// In CI (`CI` set) a missing server is a failure, never a skip.
+    /// A new PostgreSQL database, or `None` where no server is configured
+    /// (see [`postgres_configured`]).
     pub async fn postgres() -> Option<TestDatabase> {
-        let Ok(server) = std::env::var(POSTGRES_URL_VAR) else {
-            if std::env::var_os("CI").is_some() {
-                panic!("{POSTGRES_URL_VAR} is not set: in CI the PostgreSQL half of the tests must run");
-            }
-            eprintln!("\n*** SKIPPING the PostgreSQL half: set {POSTGRES_URL_VAR}=postgres://user@host:5432/postgres ***\n");
+        if !postgres_configured() {
             return None;
-        };
+        }
+        let server = std::env::var(POSTGRES_URL_VAR).ok()?;
         let name = format!("cairn_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = connect_server(&server).await;
         sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
@@ -92,9 +100,7 @@ impl Drop for TestDatabase {
                     runtime.block_on(async {
                         let mut admin = connect_server(&server).await;
                         let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        sqlx::Executor::execute(&mut admin, drop.as_str())
-                            .await
-                            .ok()
+                        sqlx::Executor::execute(&mut admin, drop.as_str()).await.ok()
                     })
                 })
                 .join();
@@ -113,10 +119,7 @@ mod tests {
             with_database("postgres://u@h:5432/postgres", "x"),
             "postgres://u@h:5432/x"
         );
-        assert_eq!(
-            with_database("postgres://u@h:5432", "x"),
-            "postgres://u@h:5432/x"
-        );
+        assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
         assert_eq!(
             with_database("postgres://u@h/db?sslmode=disable", "x"),
             "postgres://u@h/x?sslmode=disable"

@@ -10,8 +10,7 @@ pub(crate) fn sources(scope: &VisibilityScope, id: &str) -> Sql {
         None => Sql::new("1 = 1"),
         Some(ids) => {
             let mut sql = Sql::new(id);
-            sql.push(" IN ")
-                .arg_list(ids.iter().map(ToString::to_string));
+            sql.push(" IN ").arg_list(ids.iter().map(ToString::to_string));
             sql
         }
     }
@@ -21,13 +20,7 @@ pub(crate) fn sources(scope: &VisibilityScope, id: &str) -> Sql {
 /// equal to the object's id expression `id`) and coloured by the TLP rank expression `rank`
 /// (NULL = uncoloured): visible when one grant covers one of its sources at its colour.
 #[allow(dead_code)] // Entities, observables and relationships read through this.
-pub(crate) fn objects(
-    scope: &VisibilityScope,
-    links: &str,
-    key: &str,
-    id: &str,
-    rank: &str,
-) -> Sql {
+pub(crate) fn objects(scope: &VisibilityScope, links: &str, key: &str, id: &str, rank: &str) -> Sql {
     let grants = match scope {
         VisibilityScope::Everything => return Sql::new("1 = 1"),
         VisibilityScope::Grants(grants) => grants,
@@ -46,9 +39,10 @@ pub(crate) fn objects(
             .push(rank)
             .push(" <= ")
             .arg(grant.max_tlp.rank());
-        sql.push(&format!(") AND EXISTS (SELECT 1 FROM {links} WHERE {links}.{key} = {id} AND {links}.source_id IN "));
-        sql.arg_list(grant.sources.iter().map(ToString::to_string))
-            .push("))");
+        sql.push(&format!(
+            ") AND EXISTS (SELECT 1 FROM {links} WHERE {links}.{key} = {id} AND {links}.source_id IN "
+        ));
+        sql.arg_list(grant.sources.iter().map(ToString::to_string)).push("))");
     }
     sql.push(")");
     sql

@@ -78,28 +78,14 @@ async fn allowed_sources(
     references: &[Reference],
     problems: &mut Problems,
 ) -> Result<Vec<SourceId>, ApiError> {
-    let ids = uuid_references(
-        references,
-        Collection::Sources,
-        "/data/allowed_sources",
-        problems,
-    );
+    let ids = uuid_references(references, Collection::Sources, "/data/allowed_sources", problems);
     let existing = state.store.existing_sources(&ids).await?;
     let visible: Vec<SourceId> = match caller.scope.visible_sources() {
         None => existing,
-        Some(mine) => existing
-            .into_iter()
-            .filter(|id| mine.contains(id))
-            .collect(),
+        Some(mine) => existing.into_iter().filter(|id| mine.contains(id)).collect(),
     };
     if ids.len() == references.len() {
-        require_existing(
-            &ids,
-            &visible,
-            Collection::Sources,
-            "/data/allowed_sources",
-            problems,
-        );
+        require_existing(&ids, &visible, Collection::Sources, "/data/allowed_sources", problems);
     }
     Ok(ids)
 }
@@ -107,9 +93,7 @@ async fn allowed_sources(
 fn tlp(value: &str, problems: &mut Problems) -> Option<TlpColor> {
     value
         .parse()
-        .map_err(|e: cairn_domain::tlp::BadTlpColor| {
-            problems.add(ApiError::pointer("/data/max_tlp", e.to_string()))
-        })
+        .map_err(|e: cairn_domain::tlp::BadTlpColor| problems.add(ApiError::pointer("/data/max_tlp", e.to_string())))
         .ok()
 }
 
@@ -141,14 +125,8 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::read("groups"))?;
-    let group = state
-        .store
-        .get_group(path_int(&id, Collection::Groups)?)
-        .await?;
-    Ok(envelope::single(
-        StatusCode::OK,
-        GroupDto::from_domain(group, &links),
-    ))
+    let group = state.store.get_group(path_int(&id, Collection::Groups)?).await?;
+    Ok(envelope::single(StatusCode::OK, GroupDto::from_domain(group, &links)))
 }
 
 /// Create a group and the source it owns.
@@ -166,12 +144,8 @@ pub async fn create(
     if let Err(detail) = validate_display_name(&body.data.name) {
         problems.add(ApiError::pointer("/data/name", detail));
     }
-    let max_tlp = tlp(
-        body.data.max_tlp.as_deref().unwrap_or("AMBER"),
-        &mut problems,
-    );
-    let allowed =
-        allowed_sources(&state, &caller, &body.data.allowed_sources, &mut problems).await?;
+    let max_tlp = tlp(body.data.max_tlp.as_deref().unwrap_or("AMBER"), &mut problems);
+    let allowed = allowed_sources(&state, &caller, &body.data.allowed_sources, &mut problems).await?;
     problems.finish()?;
     let new = NewGroup {
         name: body.data.name,
@@ -206,15 +180,9 @@ pub async fn patch(
             problems.add(ApiError::pointer("/data/name", detail));
         }
     }
-    let max_tlp = body
-        .data
-        .max_tlp
-        .as_deref()
-        .and_then(|t| tlp(t, &mut problems));
+    let max_tlp = body.data.max_tlp.as_deref().and_then(|t| tlp(t, &mut problems));
     let allowed = match &body.data.allowed_sources {
-        Some(references) => {
-            Some(allowed_sources(&state, &caller, references, &mut problems).await?)
-        }
+        Some(references) => Some(allowed_sources(&state, &caller, references, &mut problems).await?),
         None => None,
     };
     problems.finish()?;
@@ -224,10 +192,7 @@ pub async fn patch(
         max_tlp,
     };
     let group = state.store.patch_group(id, &patch).await?;
-    Ok(envelope::single(
-        StatusCode::OK,
-        GroupDto::from_domain(group, &links),
-    ))
+    Ok(envelope::single(StatusCode::OK, GroupDto::from_domain(group, &links)))
 }
 
 /// Delete a group. Its source stays, with everything tied to it.
@@ -240,9 +205,6 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::modify("groups"))?;
-    state
-        .store
-        .delete_group(path_int(&id, Collection::Groups)?)
-        .await?;
+    state.store.delete_group(path_int(&id, Collection::Groups)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

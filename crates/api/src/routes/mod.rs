@@ -35,12 +35,8 @@ pub fn path_int(raw: &str, collection: Collection) -> Result<i64, ApiError> {
 
 /// A UUID from a URL path; a malformed one names no object (404).
 pub fn path_uuid(raw: &str, collection: Collection) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| {
-        ApiError::not_found(format!(
-            "No {} with id '{raw}': its ids are UUIDs",
-            collection.noun()
-        ))
-    })
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::not_found(format!("No {} with id '{raw}': its ids are UUIDs", collection.noun())))
 }
 
 /// Integer ids from references at `pointer/<index>`, recording each bad one.
@@ -62,11 +58,7 @@ pub fn int_references(
             Some(id) => ids.push(id),
             None => problems.add(ApiError::pointer(
                 format!("{pointer}/{i}"),
-                format!(
-                    "{} is not a {} id or URL",
-                    describe(reference),
-                    collection.noun()
-                ),
+                format!("{} is not a {} id or URL", describe(reference), collection.noun()),
             )),
         }
     }
@@ -84,9 +76,7 @@ pub fn uuid_references(
     for (i, reference) in references.iter().enumerate() {
         let id = match reference {
             Reference::Id(_) => None,
-            Reference::Text(text) => {
-                id_in_reference(text, collection).and_then(|t| Uuid::parse_str(t).ok())
-            }
+            Reference::Text(text) => id_in_reference(text, collection).and_then(|t| Uuid::parse_str(t).ok()),
         };
         match id {
             Some(id) => ids.push(id),

@@ -42,12 +42,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let (query, attributes) = query::list_query(raw.as_deref(), &PERMISSION_SPEC)?;
     let page = state.store.list_permissions(&query).await?;
-    Ok(envelope::list(
-        page,
-        &query,
-        &attributes,
-        PermissionDto::from_domain,
-    ))
+    Ok(envelope::list(page, &query, &attributes, PermissionDto::from_domain))
 }
 
 /// One permission.
@@ -56,10 +51,7 @@ pub async fn list(
     responses((status = 200, description = "The permission", body = Single<PermissionDto>)))]
 pub async fn get(_caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = path_int(&id, Collection::Permissions)?;
-    let permission = Permission::from_id(id)
-        .ok_or_else(|| ApiError::not_found(format!("Permission {id} not found")))?;
-    Ok(envelope::single(
-        StatusCode::OK,
-        PermissionDto::from_domain(permission),
-    ))
+    let permission =
+        Permission::from_id(id).ok_or_else(|| ApiError::not_found(format!("Permission {id} not found")))?;
+    Ok(envelope::single(StatusCode::OK, PermissionDto::from_domain(permission)))
 }

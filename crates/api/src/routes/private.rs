@@ -66,12 +66,10 @@ pub async fn groups(
     caller.require(Permission::read("groups"))?;
     let (query, attributes) = query::list_query(raw.as_deref(), &GROUP_SPEC)?;
     let page = state.store.list_groups(&query).await?;
-    Ok(envelope::list(page, &query, &attributes, |g| {
-        PrivateGroupDto {
-            id: g.id,
-            name: g.name,
-            source: g.source.to_string(),
-        }
+    Ok(envelope::list(page, &query, &attributes, |g| PrivateGroupDto {
+        id: g.id,
+        name: g.name,
+        source: g.source.to_string(),
     }))
 }
 
@@ -79,11 +77,7 @@ pub async fn groups(
 #[utoipa::path(get, path = "/private/status", tag = "compatibility",
     responses((status = 200, description = "Health", body = Single<StatusDto>)))]
 pub async fn status(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    let database = if state.store.is_ready().await {
-        "GREEN"
-    } else {
-        "RED"
-    };
+    let database = if state.store.is_ready().await { "GREEN" } else { "RED" };
     let status = StatusDto {
         health: database,
         service_states: vec![ServiceState {

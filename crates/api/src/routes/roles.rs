@@ -35,10 +35,7 @@ impl RoleDto {
             id: role.id,
             name: role.name,
             description: role.description,
-            permissions: links.urls(
-                Collection::Permissions,
-                role.permissions.iter().map(|p| p.id()),
-            ),
+            permissions: links.urls(Collection::Permissions, role.permissions.iter().map(|p| p.id())),
             created_at: role.created_at.to_string(),
             last_updated_at: role.last_updated_at.to_string(),
         }
@@ -133,14 +130,8 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::read("roles"))?;
-    let role = state
-        .store
-        .get_role(path_int(&id, Collection::Roles)?)
-        .await?;
-    Ok(envelope::single(
-        StatusCode::OK,
-        RoleDto::from_domain(role, &links),
-    ))
+    let role = state.store.get_role(path_int(&id, Collection::Roles)?).await?;
+    Ok(envelope::single(StatusCode::OK, RoleDto::from_domain(role, &links)))
 }
 
 /// Create a role.
@@ -196,11 +187,7 @@ pub async fn patch(
             problems.add(ApiError::pointer("/data/name", detail));
         }
     }
-    let permissions = body
-        .data
-        .permissions
-        .as_deref()
-        .map(|p| permissions(p, &mut problems));
+    let permissions = body.data.permissions.as_deref().map(|p| permissions(p, &mut problems));
     problems.finish()?;
     ensure_grantable(&caller, permissions.iter().flatten())?;
     let patch = RolePatch {
@@ -209,10 +196,7 @@ pub async fn patch(
         permissions,
     };
     let role = state.store.patch_role(id, &patch).await?;
-    Ok(envelope::single(
-        StatusCode::OK,
-        RoleDto::from_domain(role, &links),
-    ))
+    Ok(envelope::single(StatusCode::OK, RoleDto::from_domain(role, &links)))
 }
 
 /// Delete a role.
@@ -225,9 +209,6 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::modify("roles"))?;
-    state
-        .store
-        .delete_role(path_int(&id, Collection::Roles)?)
-        .await?;
+    state.store.delete_role(path_int(&id, Collection::Roles)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

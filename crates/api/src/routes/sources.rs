@@ -65,30 +65,18 @@ pub async fn list(
     caller.require(Permission::read("sources"))?;
     let (query, attributes) = query::list_query(raw.as_deref(), &source::SPEC)?;
     let page = state.store.list_sources(&caller.scope, &query).await?;
-    Ok(envelope::list(
-        page,
-        &query,
-        &attributes,
-        SourceDto::from_domain,
-    ))
+    Ok(envelope::list(page, &query, &attributes, SourceDto::from_domain))
 }
 
 /// One source.
 #[utoipa::path(get, path = "/api/v2/sources/{id}", tag = "sources",
     params(("id" = String, Path, description = "The source's UUID")),
     responses((status = 200, description = "The source", body = Single<SourceDto>)))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     caller.require(Permission::read("sources"))?;
     let id = path_uuid(&id, Collection::Sources)?;
     let source = state.store.get_source(&caller.scope, id).await?;
-    Ok(envelope::single(
-        StatusCode::OK,
-        SourceDto::from_domain(source),
-    ))
+    Ok(envelope::single(StatusCode::OK, SourceDto::from_domain(source)))
 }
 
 /// Rename a source or set its reliability.
@@ -124,8 +112,5 @@ pub async fn patch(
     }
     problems.finish()?;
     let source = state.store.patch_source(id, &patch).await?;
-    Ok(envelope::single(
-        StatusCode::OK,
-        SourceDto::from_domain(source),
-    ))
+    Ok(envelope::single(StatusCode::OK, SourceDto::from_domain(source)))
 }

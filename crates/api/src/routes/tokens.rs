@@ -61,11 +61,7 @@ pub struct NewTokenDto {
 /// Your tokens, newest first.
 #[utoipa::path(get, path = "/api/v2/users/self/tokens", tag = "identity",
     responses((status = 200, description = "Your tokens", body = inline(Single<Vec<TokenDto>>))))]
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    links: Links,
-) -> Result<Response, ApiError> {
+pub async fn list(State(state): State<AppState>, caller: Caller, links: Links) -> Result<Response, ApiError> {
     let tokens = state.store.list_tokens(caller.user_id).await?;
     let items: Vec<TokenDto> = tokens
         .into_iter()
@@ -87,10 +83,7 @@ pub async fn create(
     let mut problems = Problems::default();
     let name = body.data.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
-        problems.add(ApiError::pointer(
-            "/data/name",
-            "a token name is 1 to 200 characters",
-        ));
+        problems.add(ApiError::pointer("/data/name", "a token name is 1 to 200 characters"));
     }
     if let Some(days) = body.data.expires_in_days {
         if !(1..=3650).contains(&days) {
@@ -102,10 +95,7 @@ pub async fn create(
     }
     problems.finish()?;
     let secret = TokenSecret::generate();
-    let expires_at = body
-        .data
-        .expires_in_days
-        .map(|d| Timestamp::now().plus_days(d));
+    let expires_at = body.data.expires_in_days.map(|d| Timestamp::now().plus_days(d));
     let token = state
         .store
         .create_token(caller.user_id, &name, &secret.hash(), expires_at)

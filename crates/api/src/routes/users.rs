@@ -73,17 +73,10 @@ pub struct UserPatchDto {
 }
 
 /// Renders users with their permissions and default sources, fetched for the whole page.
-async fn render(
-    state: &AppState,
-    users: Vec<User>,
-    links: &Links,
-) -> Result<Vec<UserDto>, ApiError> {
+async fn render(state: &AppState, users: Vec<User>, links: &Links) -> Result<Vec<UserDto>, ApiError> {
     let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
     let permissions = state.store.permissions_of_users(&ids).await?;
-    let first_groups: Vec<i64> = users
-        .iter()
-        .filter_map(|u| u.groups.first().copied())
-        .collect();
+    let first_groups: Vec<i64> = users.iter().filter_map(|u| u.groups.first().copied()).collect();
     let sources = state.store.group_sources(&first_groups).await?;
     Ok(users
         .into_iter()
@@ -97,12 +90,10 @@ async fn render(
                     .map(|(_, p)| p.id())
                     .collect()
             };
-            let default_source: Option<SourceId> = user.groups.first().and_then(|g| {
-                sources
-                    .iter()
-                    .find(|(group, _)| group == g)
-                    .map(|(_, s)| *s)
-            });
+            let default_source: Option<SourceId> = user
+                .groups
+                .first()
+                .and_then(|g| sources.iter().find(|(group, _)| group == g).map(|(_, s)| *s));
             UserDto {
                 id: user.id,
                 username: user.username,
@@ -148,11 +139,7 @@ async fn memberships(
     Ok((group_ids, role_ids))
 }
 
-async fn ensure_roles_grantable(
-    state: &AppState,
-    caller: &Caller,
-    roles: &[i64],
-) -> Result<(), ApiError> {
+async fn ensure_roles_grantable(state: &AppState, caller: &Caller, roles: &[i64]) -> Result<(), ApiError> {
     for role in roles {
         let role = state.store.get_role(*role).await?;
         ensure_grantable(caller, &role.permissions)?;
@@ -178,11 +165,7 @@ fn check_email(email: Option<&str>, problems: &mut Problems) {
 /// The caller.
 #[utoipa::path(get, path = "/api/v2/users/self", tag = "identity",
     responses((status = 200, description = "You", body = Single<UserDto>)))]
-pub async fn me(
-    State(state): State<AppState>,
-    caller: Caller,
-    links: Links,
-) -> Result<Response, ApiError> {
+pub async fn me(State(state): State<AppState>, caller: Caller, links: Links) -> Result<Response, ApiError> {
     let user = state.store.get_user(caller.user_id).await?;
     Ok(envelope::single(
         StatusCode::OK,
@@ -222,10 +205,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::read("users"))?;
-    let user = state
-        .store
-        .get_user(path_int(&id, Collection::Users)?)
-        .await?;
+    let user = state.store.get_user(path_int(&id, Collection::Users)?).await?;
     Ok(envelope::single(
         StatusCode::OK,
         render_one(&state, user, &links).await?,
@@ -249,13 +229,10 @@ pub async fn create(
         problems.add(ApiError::pointer("/data/username", detail));
     }
     check_email(data.email.as_deref(), &mut problems);
-    let (groups, roles) =
-        memberships(&state, Some(&data.groups), Some(&data.roles), &mut problems).await?;
+    let (groups, roles) = memberships(&state, Some(&data.groups), Some(&data.roles), &mut problems).await?;
     problems.finish()?;
     if data.is_admin && !caller.is_admin {
-        return Err(ApiError::forbidden(
-            "Only administrators can create administrators",
-        ));
+        return Err(ApiError::forbidden("Only administrators can create administrators"));
     }
     let roles = roles.unwrap_or_default();
     ensure_roles_grantable(&state, &caller, &roles).await?;
@@ -297,23 +274,11 @@ pub async fn patch(
             problems.add(ApiError::pointer("/data/username", detail));
         }
     }
-    check_email(
-        data.email.as_ref().and_then(Option::as_deref),
-        &mut problems,
-    );
+    check_email(data.email.as_ref().and_then(Option::as_deref), &mut problems);
     if id == caller.user_id && data.is_active == Some(false) {
-        problems.add(ApiError::pointer(
-            "/data/is_active",
-            "you cannot deactivate yourself",
-        ));
+        problems.add(ApiError::pointer("/data/is_active", "you cannot deactivate yourself"));
     }
-    let (groups, roles) = memberships(
-        &state,
-        data.groups.as_deref(),
-        data.roles.as_deref(),
-        &mut problems,
-    )
-    .await?;
+    let (groups, roles) = memberships(&state, data.groups.as_deref(), data.roles.as_deref(), &mut problems).await?;
     problems.finish()?;
     if (target.is_admin || data.is_admin.is_some()) && !caller.is_admin {
         return Err(ApiError::forbidden(
@@ -321,9 +286,7 @@ pub async fn patch(
         ));
     }
     if id == caller.user_id && data.is_admin == Some(false) {
-        return Err(ApiError::conflict(
-            "You cannot take administration away from yourself",
-        ));
+        return Err(ApiError::conflict("You cannot take administration away from yourself"));
     }
     if let Some(roles) = &roles {
         ensure_roles_grantable(&state, &caller, roles).await?;
@@ -359,9 +322,7 @@ pub async fn delete(
         return Err(ApiError::conflict("You cannot delete your own user"));
     }
     if target.is_admin && !caller.is_admin {
-        return Err(ApiError::forbidden(
-            "Only administrators can delete an administrator",
-        ));
+        return Err(ApiError::forbidden("Only administrators can delete an administrator"));
     }
     state.store.delete_user(id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -1,0 +1,9 @@
+//! Black-box tests of Cairn's HTTP API over a real socket, each on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod binary;
+mod conventions;
+mod identity;
+mod visibility;
