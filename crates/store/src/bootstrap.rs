@@ -1,10 +1,10 @@
 //! The first start: an `admin` user holding every permission, in an `Administrators` group.
 
-use crate::Store;
+use crate::{identity, Store};
 use cairn_domain::identity::{NewGroup, NewRole, NewUser, User};
 use cairn_domain::permission::Permission;
 use cairn_domain::token::TokenSecret;
-use cairn_domain::{StoreError, TlpColor};
+use cairn_domain::{StoreError, Timestamp, TlpColor};
 
 pub const ADMIN_USER: &str = "admin";
 const ADMIN_ROLE: &str = "Administrator";
@@ -64,28 +64,46 @@ impl Store {
         })
     }
 
+    /// The administrator, their role and their group, in one transaction: a concurrent start
+    /// either sees all of it or none of it.
     async fn create_admin(&self) -> Result<User, StoreError> {
-        let role = self
-            .create_role(&NewRole {
-                name: ADMIN_ROLE.to_owned(),
-                description: Some("Every permission.".to_owned()),
-                permissions: Permission::all().collect(),
-            })
-            .await?;
-        let group = self
-            .create_group(&NewGroup {
-                name: ADMIN_GROUP.to_owned(),
-                allowed_sources: Vec::new(),
-                max_tlp: TlpColor::Red,
-            })
-            .await?;
-        self.create_user(&NewUser {
+        let now = Timestamp::now();
+        let role = NewRole {
+            name: ADMIN_ROLE.to_owned(),
+            description: Some("Every permission.".to_owned()),
+            permissions: Permission::all().collect(),
+        };
+        let group = NewGroup {
+            name: ADMIN_GROUP.to_owned(),
+            allowed_sources: Vec::new(),
+            max_tlp: TlpColor::Red,
+        };
+        let user = NewUser {
             username: ADMIN_USER.to_owned(),
             email: None,
             is_admin: true,
-            groups: vec![group.id],
-            roles: vec![role.id],
-        })
-        .await
+            groups: vec![],
+            roles: vec![],
+        };
+        let (role_insert, (source_insert, group_insert), user_insert) = (
+            identity::role_insert(&role, now),
+            identity::group_insert(&group, now),
+            identity::user_insert(&user, now),
+        );
+        let id = in_transaction!(self, |tx| async {
+            let role_id = returning_id!(&mut *tx, role_insert);
+            for link in identity::role_links(role_id, &role.permissions) {
+                execute!(&mut *tx, link)?;
+            }
+            execute!(&mut *tx, source_insert)?;
+            let group_id = returning_id!(&mut *tx, group_insert);
+            let user_id = returning_id!(&mut *tx, user_insert);
+            for link in identity::memberships(user_id, Some(&[group_id]), Some(&[role_id])) {
+                execute!(&mut *tx, link)?;
+            }
+            Ok::<_, StoreError>(user_id)
+        }
+        .await)?;
+        self.get_user(id).await
     }
 }

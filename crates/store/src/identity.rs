@@ -216,16 +216,10 @@ impl Store {
 
     /// Creates a role.
     pub async fn create_role(&self, role: &NewRole) -> Result<Role, StoreError> {
-        let now = Timestamp::now().micros();
-        let mut insert = Sql::new("INSERT INTO roles (name, description, created_at, last_updated_at) VALUES (");
-        insert.arg(role.name.as_str()).push(", ").arg(role.description.clone());
-        insert.push(", ").arg(now).push(", ").arg(now).push(") RETURNING id");
+        let insert = role_insert(role, Timestamp::now());
         let id = in_transaction!(self, |tx| async {
-            let (id,): (i64,) = fetch_optional!(&mut *tx, (i64,), insert)?
-                .ok_or_else(|| StoreError::Internal("INSERT returned no id".to_owned()))?;
-            for p in &role.permissions {
-                let mut link = Sql::new("INSERT INTO role_permissions (role_id, permission_id) VALUES (");
-                link.arg(id).push(", ").arg(p.id()).push(")");
+            let id = returning_id!(&mut *tx, insert);
+            for link in role_links(id, &role.permissions) {
                 execute!(&mut *tx, link)?;
             }
             Ok::<_, StoreError>(id)
@@ -254,9 +248,7 @@ impl Store {
                 let mut clear = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
                 clear.arg(id);
                 execute!(&mut *tx, clear)?;
-                for p in permissions {
-                    let mut link = Sql::new("INSERT INTO role_permissions (role_id, permission_id) VALUES (");
-                    link.arg(id).push(", ").arg(p.id()).push(")");
+                for link in role_links(id, permissions) {
                     execute!(&mut *tx, link)?;
                 }
             }
@@ -346,29 +338,11 @@ impl Store {
 
     /// Creates a group and the source it owns (named after it).
     pub async fn create_group(&self, group: &NewGroup) -> Result<Group, StoreError> {
-        let now = Timestamp::now();
-        let source = uuid::Uuid::new_v4();
-        let source_insert = sources::insert(source, &group.name, SourceType::Group, now);
-        let mut insert =
-            Sql::new("INSERT INTO access_groups (name, source_id, max_tlp, created_at, last_updated_at) VALUES (");
-        insert
-            .arg(group.name.as_str())
-            .push(", ")
-            .arg(source.to_string())
-            .push(", ");
-        insert
-            .arg(group.max_tlp.as_str())
-            .push(", ")
-            .arg(now.micros())
-            .push(", ")
-            .arg(now.micros());
-        insert.push(") RETURNING id");
+        let (source_insert, insert) = group_insert(group, Timestamp::now());
         let id = in_transaction!(self, |tx| async {
             execute!(&mut *tx, source_insert)?;
-            let (id,): (i64,) = fetch_optional!(&mut *tx, (i64,), insert)?
-                .ok_or_else(|| StoreError::Internal("INSERT returned no id".to_owned()))?;
-            for s in &group.allowed_sources {
-                let link = allowed_source(id, *s);
+            let id = returning_id!(&mut *tx, insert);
+            for link in group_links(id, &group.allowed_sources) {
                 execute!(&mut *tx, link)?;
             }
             Ok::<_, StoreError>(id)
@@ -407,8 +381,7 @@ impl Store {
                 let mut clear = Sql::new("DELETE FROM access_group_sources WHERE group_id = ");
                 clear.arg(id);
                 execute!(&mut *tx, clear)?;
-                for s in allowed {
-                    let link = allowed_source(id, *s);
+                for link in group_links(id, allowed) {
                     execute!(&mut *tx, link)?;
                 }
             }
@@ -491,26 +464,9 @@ impl Store {
 
     /// Creates a user.
     pub async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
-        let now = Timestamp::now().micros();
-        let mut insert =
-            Sql::new("INSERT INTO users (username, email, is_active, is_admin, created_at, last_updated_at) VALUES (");
-        insert
-            .arg(user.username.as_str())
-            .push(", ")
-            .arg(user.email.clone())
-            .push(", ")
-            .arg(true);
-        insert
-            .push(", ")
-            .arg(user.is_admin)
-            .push(", ")
-            .arg(now)
-            .push(", ")
-            .arg(now)
-            .push(") RETURNING id");
+        let insert = user_insert(user, Timestamp::now());
         let id = in_transaction!(self, |tx| async {
-            let (id,): (i64,) = fetch_optional!(&mut *tx, (i64,), insert)?
-                .ok_or_else(|| StoreError::Internal("INSERT returned no id".to_owned()))?;
+            let id = returning_id!(&mut *tx, insert);
             for statement in memberships(id, Some(&user.groups), Some(&user.roles)) {
                 execute!(&mut *tx, statement)?;
             }
@@ -717,14 +673,84 @@ impl Store {
     }
 }
 
-fn allowed_source(group: GroupId, source: SourceId) -> Sql {
-    let mut sql = Sql::new("INSERT INTO access_group_sources (group_id, source_id) VALUES (");
-    sql.arg(group).push(", ").arg(source.to_string()).push(")");
+/// The `INSERT … RETURNING id` of a role.
+pub(crate) fn role_insert(role: &NewRole, now: Timestamp) -> Sql {
+    let mut sql = Sql::new("INSERT INTO roles (name, description, created_at, last_updated_at) VALUES (");
+    sql.arg(role.name.as_str()).push(", ").arg(role.description.clone());
+    sql.push(", ")
+        .arg(now.micros())
+        .push(", ")
+        .arg(now.micros())
+        .push(") RETURNING id");
+    sql
+}
+
+/// The statements that give a role its permissions.
+pub(crate) fn role_links<'a>(role: RoleId, permissions: impl IntoIterator<Item = &'a Permission>) -> Vec<Sql> {
+    permissions
+        .into_iter()
+        .map(|p| {
+            let mut link = Sql::new("INSERT INTO role_permissions (role_id, permission_id) VALUES (");
+            link.arg(role).push(", ").arg(p.id()).push(")");
+            link
+        })
+        .collect()
+}
+
+/// The `INSERT` of a group's own source, and the `INSERT … RETURNING id` of the group.
+pub(crate) fn group_insert(group: &NewGroup, now: Timestamp) -> (Sql, Sql) {
+    let source = uuid::Uuid::new_v4();
+    let source_insert = sources::insert(source, &group.name, SourceType::Group, now);
+    let mut insert =
+        Sql::new("INSERT INTO access_groups (name, source_id, max_tlp, created_at, last_updated_at) VALUES (");
+    insert
+        .arg(group.name.as_str())
+        .push(", ")
+        .arg(source.to_string())
+        .push(", ");
+    insert
+        .arg(group.max_tlp.as_str())
+        .push(", ")
+        .arg(now.micros())
+        .push(", ")
+        .arg(now.micros());
+    insert.push(") RETURNING id");
+    (source_insert, insert)
+}
+
+/// The statements that give a group its allowed sources.
+pub(crate) fn group_links(group: GroupId, sources: &[SourceId]) -> Vec<Sql> {
+    sources
+        .iter()
+        .map(|source| {
+            let mut sql = Sql::new("INSERT INTO access_group_sources (group_id, source_id) VALUES (");
+            sql.arg(group).push(", ").arg(source.to_string()).push(")");
+            sql
+        })
+        .collect()
+}
+
+/// The `INSERT … RETURNING id` of a user (memberships come from [`memberships`]).
+pub(crate) fn user_insert(user: &NewUser, now: Timestamp) -> Sql {
+    let mut sql =
+        Sql::new("INSERT INTO users (username, email, is_active, is_admin, created_at, last_updated_at) VALUES (");
+    sql.arg(user.username.as_str())
+        .push(", ")
+        .arg(user.email.clone())
+        .push(", ")
+        .arg(true);
+    sql.push(", ")
+        .arg(user.is_admin)
+        .push(", ")
+        .arg(now.micros())
+        .push(", ")
+        .arg(now.micros())
+        .push(") RETURNING id");
     sql
 }
 
 /// Statements that set a user's groups (in order) and roles, where given.
-fn memberships(user: UserId, groups: Option<&[GroupId]>, roles: Option<&[RoleId]>) -> Vec<Sql> {
+pub(crate) fn memberships(user: UserId, groups: Option<&[GroupId]>, roles: Option<&[RoleId]>) -> Vec<Sql> {
     let mut out = Vec::new();
     if let Some(groups) = groups {
         let mut clear = Sql::new("DELETE FROM user_memberships WHERE user_id = ");

@@ -180,6 +180,15 @@ macro_rules! fetch_optional {
     };
 }
 
+/// Runs an `INSERT … RETURNING id` and yields the id (returning early on failure).
+macro_rules! returning_id {
+    ($exec:expr, $sql:expr) => {
+        fetch_optional!($exec, (i64,), $sql)?
+            .map(|(id,)| id)
+            .ok_or_else(|| cairn_domain::StoreError::Internal("INSERT returned no id".to_owned()))?
+    };
+}
+
 /// Evaluates `$body` with `$pool` bound to the pool for reads: the same code, compiled once
 /// per backend.
 macro_rules! on_reader {
