@@ -27,17 +27,23 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS cairn_migrations (
 /// Arbitrary but fixed: the key of the advisory lock held while migrating PostgreSQL.
 const MIGRATION_LOCK: i64 = 0x6361_6972_6e00;
 
-/// The same steps on either backend's connection type.
+/// The same steps on either backend's connection; `$begin` opens a transaction that holds
+/// the write lock, inside which the ledger is read again so that a racing process that
+/// applied a migration first is seen.
 macro_rules! apply_on {
-    ($conn:expr, $pick:expr) => {{
+    ($conn:expr, $pick:expr, $begin:expr) => {{
         sqlx::raw_sql(LEDGER).execute(&mut *$conn).await.map_err(sql::error)?;
-        let done: Vec<(i64,)> = sqlx::query_as("SELECT version FROM cairn_migrations")
-            .fetch_all(&mut *$conn)
-            .await
-            .map_err(sql::error)?;
         let mut count = 0;
-        for m in MIGRATIONS.iter().filter(|m| !done.iter().any(|(v,)| *v == m.version)) {
-            let mut tx = $conn.begin().await.map_err(sql::error)?;
+        for m in MIGRATIONS {
+            let mut tx = $conn.begin_with($begin).await.map_err(sql::error)?;
+            let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM cairn_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(sql::error)?;
+            if done.is_some() {
+                continue;
+            }
             sqlx::raw_sql($pick(m))
                 .execute(&mut *tx)
                 .await
@@ -73,7 +79,7 @@ impl Store {
             Pools::Sqlite { writer, .. } => {
                 let mut pooled = writer.acquire().await.map_err(sql::error)?;
                 let conn: &mut sqlx::SqliteConnection = &mut pooled;
-                apply_on!(conn, |m: &Migration| m.sqlite)
+                apply_on!(conn, |m: &Migration| m.sqlite, "BEGIN IMMEDIATE")
             }
             Pools::Postgres(pool) => {
                 let mut conn = pool.acquire().await.map_err(sql::error)?;
@@ -84,7 +90,7 @@ impl Store {
                     .map_err(sql::error)?;
                 let applied: Result<usize, StoreError> = async {
                     let conn: &mut sqlx::PgConnection = &mut conn;
-                    apply_on!(conn, |m: &Migration| m.postgres)
+                    apply_on!(conn, |m: &Migration| m.postgres, "BEGIN")
                 }
                 .await;
                 let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")

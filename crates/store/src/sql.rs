@@ -211,17 +211,29 @@ macro_rules! on_writer {
 }
 
 /// Runs `$body` inside one transaction on the writer: committed if it returns `Ok`, rolled
-/// back (by drop) if it returns `Err`. `$tx` is the open transaction.
+/// back (by drop) if it returns `Err`. `$tx` is the open transaction. On SQLite the
+/// transaction takes the write lock at once (`BEGIN IMMEDIATE`), so a concurrent writer in
+/// another process waits for the busy timeout instead of failing half-way.
 macro_rules! in_transaction {
     ($store:expr, |$tx:ident| $body:expr) => {
-        on_writer!($store, |pool| {
-            let mut $tx = pool.begin().await.map_err($crate::sql::error)?;
-            let out = $body;
-            if out.is_ok() {
-                $tx.commit().await.map_err($crate::sql::error)?;
+        match &*$store.pools {
+            $crate::Pools::Sqlite { writer, .. } => {
+                let mut $tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err($crate::sql::error)?;
+                let out = $body;
+                if out.is_ok() {
+                    $tx.commit().await.map_err($crate::sql::error)?;
+                }
+                out
             }
-            out
-        })
+            $crate::Pools::Postgres(pool) => {
+                let mut $tx = pool.begin().await.map_err($crate::sql::error)?;
+                let out = $body;
+                if out.is_ok() {
+                    $tx.commit().await.map_err($crate::sql::error)?;
+                }
+                out
+            }
+        }
     };
 }
 
