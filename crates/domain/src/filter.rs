@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub enum FieldKind {
     /// Free text: `*` wildcards, `"quoted"` exact, otherwise case-insensitive contains.
     Text,
+    /// A string matched exactly (tags, STIX ids).
+    Keyword,
     /// One of a closed set of values.
     Enum(&'static [&'static str]),
     /// A UUID, given bare or as the last segment of a URL.
@@ -163,6 +165,7 @@ impl FieldKind {
     pub fn parse(self, raw: &str) -> Result<Value, String> {
         match self {
             FieldKind::Text => Ok(Value::Text(parse_text(raw))),
+            FieldKind::Keyword => Ok(Value::Text(TextMatch::Exact(raw.to_owned()))),
             FieldKind::Enum(allowed) => {
                 if allowed.contains(&raw) {
                     Ok(Value::Enum(raw.to_owned()))

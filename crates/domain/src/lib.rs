@@ -6,7 +6,9 @@
 
 pub mod error;
 pub mod filter;
+pub mod entity;
 pub mod identity;
+pub mod observable;
 pub mod permission;
 pub mod source;
 pub mod time;
