@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use error::ApiError;
-use routes::{groups, ops, permissions, private, roles, sources, tokens, users};
+use routes::{entities, groups, ops, permissions, private, roles, sources, taxonomies, tokens, users};
 use std::sync::Arc;
 use tower::util::MapRequest;
 use utoipa_axum::router::OpenApiRouter;
@@ -59,6 +59,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(users::get, users::patch, users::delete))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(entities::list, entities::create, entities::put))
+        .routes(routes!(entities::get, entities::patch, entities::delete))
+        .routes(routes!(taxonomies::list, taxonomies::create))
+        .routes(routes!(taxonomies::get, taxonomies::patch, taxonomies::delete))
+        .routes(routes!(taxonomies::tags))
         .routes(routes!(private::root))
         .routes(routes!(private::groups))
         .routes(routes!(private::status))

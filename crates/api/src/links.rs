@@ -17,6 +17,9 @@ pub enum Collection {
     Roles,
     Permissions,
     Tokens,
+    Entities,
+    Observables,
+    Taxonomies,
 }
 
 impl Collection {
@@ -28,6 +31,9 @@ impl Collection {
             Collection::Roles => "roles",
             Collection::Permissions => "permissions",
             Collection::Tokens => "users/self/tokens",
+            Collection::Entities => "entities",
+            Collection::Observables => "observables",
+            Collection::Taxonomies => "taxonomies",
         }
     }
 
@@ -40,6 +46,9 @@ impl Collection {
             Collection::Roles => "role",
             Collection::Permissions => "permission",
             Collection::Tokens => "token",
+            Collection::Entities => "entity",
+            Collection::Observables => "observable",
+            Collection::Taxonomies => "taxonomy",
         }
     }
 }

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi as _};
     ),
     components(schemas(ErrorBody)),
     tags(
+        (name = "entities", description = "Intelligence objects, taxonomies and tags"),
         (name = "sources", description = "Where intelligence comes from"),
         (name = "identity", description = "Users, groups, roles, permissions and tokens"),
         (name = "compatibility", description = "Older paths integrations still call"),
@@ -41,6 +42,9 @@ const LISTS: &[(&str, ResourceSpec)] = &[
     ("/api/v2/roles", ROLE_SPEC),
     ("/api/v2/permissions", PERMISSION_SPEC),
     ("/private/groups", GROUP_SPEC),
+    ("/api/v2/entities", cairn_domain::entity::SPEC),
+    ("/api/v2/taxonomies", cairn_domain::taxonomy::SPEC),
+    ("/api/v2/tags", cairn_domain::taxonomy::TAG_SPEC),
 ];
 
 /// Adds what every operation shares: bearer security, the error responses, and the list
@@ -161,6 +165,7 @@ fn list_parameters(operation: &mut Operation, spec: &ResourceSpec) {
                 "Text: `*` wildcards, `\"quoted\"` exact, otherwise contains (ignoring case)".to_owned(),
                 Type::String,
             ),
+            FieldKind::Keyword => ("Exact text".to_owned(), Type::String),
             FieldKind::Enum(values) => (format!("One of: {}", values.join(", ")), Type::String),
             FieldKind::Uuid => ("A UUID or the object's URL".to_owned(), Type::String),
             FieldKind::IntegerId => ("An integer id or the object's URL".to_owned(), Type::String),

@@ -4,13 +4,14 @@
 //! identifiers, timestamps, TLP colours, permissions, the visibility scope, the filter
 //! language of list queries and the error type every storage call returns.
 
+pub mod entity;
 pub mod error;
 pub mod filter;
-pub mod entity;
 pub mod identity;
 pub mod observable;
 pub mod permission;
 pub mod source;
+pub mod taxonomy;
 pub mod time;
 pub mod tlp;
 pub mod token;

@@ -6,15 +6,82 @@ use std::str::FromStr;
 
 /// Every observable type, in wire spelling.
 pub const TYPES: [&str; 76] = [
-    "actor-id", "address", "asn", "bank-account", "card", "card-owner", "cce", "certificate-serial-number", "city",
-    "company", "country", "country-code", "cpu-architecture", "crypto-address", "cve", "cwe", "domain", "email",
-    "email-subject", "eui-64", "file", "file-size", "forum-name", "forum-room", "forum-thread", "geo", "geo-lat",
-    "geo-long", "handle", "hash-authentihash", "hash-imphash", "hash-md5", "hash-rich-pe-header", "hash-sha1",
-    "hash-sha224", "hash-sha256", "hash-sha384", "hash-sha512", "hash-ssdeep", "hash-vhash", "host", "industry",
-    "inetnum", "ipv4", "ipv4-cidr", "ipv6", "ipv6-cidr", "ja3-full", "ja3-hash", "ja3s-full", "ja3s-hash", "mac-48",
-    "malware", "malware-key", "mutex", "name", "nationality", "netname", "organization", "person", "port", "postcode",
-    "process", "process-name", "product", "region", "registrar", "rule", "snort", "street", "telephone", "uri",
-    "uri-hash-sha256", "user-agent", "winregistry", "yara",
+    "actor-id",
+    "address",
+    "asn",
+    "bank-account",
+    "card",
+    "card-owner",
+    "cce",
+    "certificate-serial-number",
+    "city",
+    "company",
+    "country",
+    "country-code",
+    "cpu-architecture",
+    "crypto-address",
+    "cve",
+    "cwe",
+    "domain",
+    "email",
+    "email-subject",
+    "eui-64",
+    "file",
+    "file-size",
+    "forum-name",
+    "forum-room",
+    "forum-thread",
+    "geo",
+    "geo-lat",
+    "geo-long",
+    "handle",
+    "hash-authentihash",
+    "hash-imphash",
+    "hash-md5",
+    "hash-rich-pe-header",
+    "hash-sha1",
+    "hash-sha224",
+    "hash-sha256",
+    "hash-sha384",
+    "hash-sha512",
+    "hash-ssdeep",
+    "hash-vhash",
+    "host",
+    "industry",
+    "inetnum",
+    "ipv4",
+    "ipv4-cidr",
+    "ipv6",
+    "ipv6-cidr",
+    "ja3-full",
+    "ja3-hash",
+    "ja3s-full",
+    "ja3s-hash",
+    "mac-48",
+    "malware",
+    "malware-key",
+    "mutex",
+    "name",
+    "nationality",
+    "netname",
+    "organization",
+    "person",
+    "port",
+    "postcode",
+    "process",
+    "process-name",
+    "product",
+    "region",
+    "registrar",
+    "rule",
+    "snort",
+    "street",
+    "telephone",
+    "uri",
+    "uri-hash-sha256",
+    "user-agent",
+    "winregistry",
+    "yara",
 ];
 
 /// How malicious an observable is judged to be.
@@ -22,8 +89,19 @@ pub const MALICIOUSNESS: [&str; 5] = ["unknown", "safe", "low", "medium", "high"
 
 /// Link types between an entity and an observable it mentions.
 pub const LINK_TYPES: [&str; 13] = [
-    "observed", "sighted", "related", "affected", "configuration", "vulnerability", "weakness", "affected-asset",
-    "parameter", "test-mechanism", "identity", "malicious-infrastructure", "targeted-victim",
+    "observed",
+    "sighted",
+    "related",
+    "affected",
+    "configuration",
+    "vulnerability",
+    "weakness",
+    "affected-asset",
+    "parameter",
+    "test-mechanism",
+    "identity",
+    "malicious-infrastructure",
+    "targeted-victim",
 ];
 
 /// The longest value any observable may have, in bytes.
@@ -31,7 +109,11 @@ pub const MAX_VALUE_LEN: usize = 8192;
 
 /// Checks that `kind` is an observable type.
 pub fn check_type(kind: &str) -> Result<&'static str, String> {
-    TYPES.iter().copied().find(|t| *t == kind).ok_or_else(|| format!("'{kind}' is not an observable type"))
+    TYPES
+        .iter()
+        .copied()
+        .find(|t| *t == kind)
+        .ok_or_else(|| format!("'{kind}' is not an observable type"))
 }
 
 /// The canonical form of `value` as an observable of type `kind`, or what is wrong with it.
@@ -45,20 +127,31 @@ pub fn normalize(kind: &str, value: &str) -> Result<String, String> {
         return Err(format!("a {kind} value is at most {MAX_VALUE_LEN} bytes"));
     }
     if v.chars().any(char::is_control) {
-        return Err(format!("'{}' has control characters, which no {kind} value may hold", v.escape_debug()));
+        return Err(format!(
+            "'{}' has control characters, which no {kind} value may hold",
+            v.escape_debug()
+        ));
     }
     match kind {
-        "ipv4" => Ipv4Addr::from_str(v).map(|ip| ip.to_string()).map_err(|_| format!("'{v}' is not an IPv4 address")),
-        "ipv6" => Ipv6Addr::from_str(v).map(|ip| ip.to_string()).map_err(|_| format!("'{v}' is not an IPv6 address")),
-        "ipv4-cidr" => cidr(v, 32, |a| Ipv4Addr::from_str(a).ok().map(|ip| (u128::from(u32::from(ip)), 32)))
-            .map(|(bits, len)| format!("{}/{len}", Ipv4Addr::from(bits as u32)))
-            .map_err(|e| format!("'{v}' is not an IPv4 CIDR ({e})")),
+        "ipv4" => Ipv4Addr::from_str(v)
+            .map(|ip| ip.to_string())
+            .map_err(|_| format!("'{v}' is not an IPv4 address")),
+        "ipv6" => Ipv6Addr::from_str(v)
+            .map(|ip| ip.to_string())
+            .map_err(|_| format!("'{v}' is not an IPv6 address")),
+        "ipv4-cidr" => cidr(v, 32, |a| {
+            Ipv4Addr::from_str(a).ok().map(|ip| (u128::from(u32::from(ip)), 32))
+        })
+        .map(|(bits, len)| format!("{}/{len}", Ipv4Addr::from(bits as u32)))
+        .map_err(|e| format!("'{v}' is not an IPv4 CIDR ({e})")),
         "ipv6-cidr" => cidr(v, 128, |a| Ipv6Addr::from_str(a).ok().map(|ip| (u128::from(ip), 128)))
             .map(|(bits, len)| format!("{}/{len}", Ipv6Addr::from(bits)))
             .map_err(|e| format!("'{v}' is not an IPv6 CIDR ({e})")),
         "domain" | "host" => hostname(v).ok_or_else(|| format!("'{v}' is not a {kind} name")),
         "email" => {
-            let (local, domain) = v.rsplit_once('@').ok_or_else(|| format!("'{v}' is not an email address (no @)"))?;
+            let (local, domain) = v
+                .rsplit_once('@')
+                .ok_or_else(|| format!("'{v}' is not an email address (no @)"))?;
             if local.is_empty() || local.contains(char::is_whitespace) {
                 return Err(format!("'{v}' is not an email address"));
             }
@@ -82,18 +175,37 @@ pub fn normalize(kind: &str, value: &str) -> Result<String, String> {
                 Err(_) => Err(format!("'{v}' is not an AS number (e.g. 64512 or AS64512)")),
             }
         }
-        "file-size" => v.parse::<u64>().map(|n| n.to_string()).map_err(|_| format!("'{v}' is not a file size in bytes")),
+        "file-size" => v
+            .parse::<u64>()
+            .map(|n| n.to_string())
+            .map_err(|_| format!("'{v}' is not a file size in bytes")),
         "cve" => {
             let upper = v.to_ascii_uppercase();
-            let ok = upper.strip_prefix("CVE-").and_then(|rest| rest.split_once('-')).is_some_and(|(year, number)| {
-                year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) && number.len() >= 4 && number.bytes().all(|b| b.is_ascii_digit())
-            });
-            if ok { Ok(upper) } else { Err(format!("'{v}' is not a CVE id (e.g. CVE-2021-44228)")) }
+            let ok = upper
+                .strip_prefix("CVE-")
+                .and_then(|rest| rest.split_once('-'))
+                .is_some_and(|(year, number)| {
+                    year.len() == 4
+                        && year.bytes().all(|b| b.is_ascii_digit())
+                        && number.len() >= 4
+                        && number.bytes().all(|b| b.is_ascii_digit())
+                });
+            if ok {
+                Ok(upper)
+            } else {
+                Err(format!("'{v}' is not a CVE id (e.g. CVE-2021-44228)"))
+            }
         }
         "cwe" => {
             let upper = v.to_ascii_uppercase();
-            let ok = upper.strip_prefix("CWE-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            if ok { Ok(upper) } else { Err(format!("'{v}' is not a CWE id (e.g. CWE-79)")) }
+            let ok = upper
+                .strip_prefix("CWE-")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if ok {
+                Ok(upper)
+            } else {
+                Err(format!("'{v}' is not a CWE id (e.g. CWE-79)"))
+            }
         }
         "mac-48" => {
             let hex: String = v.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
@@ -149,7 +261,11 @@ fn cidr(v: &str, max: u32, parse: impl Fn(&str) -> Option<(u128, u32)>) -> Resul
         return Err("prefix length too long");
     }
     let (bits, width) = parse(address).ok_or("bad address")?;
-    let mask = if len == 0 { 0 } else { (!0u128 >> (128 - width)) & !((1u128 << (width - len)) - 1) };
+    let mask = if len == 0 {
+        0
+    } else {
+        (!0u128 >> (128 - width)) & !((1u128 << (width - len)) - 1)
+    };
     Ok((bits & mask, len))
 }
 
@@ -196,7 +312,11 @@ mod tests {
 
     #[test]
     fn digests_and_numbers() {
-        ok("hash-md5", "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e");
+        ok(
+            "hash-md5",
+            "D41D8CD98F00B204E9800998ECF8427E",
+            "d41d8cd98f00b204e9800998ecf8427e",
+        );
         bad("hash-sha1", "d41d8cd98f00b204e9800998ecf8427e");
         bad("hash-sha256", &"z".repeat(64));
         ok("port", "0443", "443");
@@ -208,7 +328,9 @@ mod tests {
 
     #[test]
     fn unknown_types_and_empty_values() {
-        assert!(normalize("ip", "1.2.3.4").unwrap_err().contains("not an observable type"));
+        assert!(normalize("ip", "1.2.3.4")
+            .unwrap_err()
+            .contains("not an observable type"));
         bad("uri", "   ");
         ok("uri", " http://Example.com/A ", "http://Example.com/A");
     }

@@ -10,15 +10,18 @@
 mod sql;
 pub mod bootstrap;
 mod dialect;
+pub mod entities;
 mod identity;
 mod list;
 mod migrate;
 mod sources;
+mod taxonomies;
 pub mod testing;
 mod visibility;
 
 pub use bootstrap::{AdminToken, Bootstrap};
 pub use identity::TokenCheck;
+pub use migrate::known_migrations;
 
 use cairn_domain::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -14,6 +14,8 @@ pub(crate) enum Column {
     /// A related row: `EXISTS (<subquery> = value)`, e.g. the groups a user belongs to.
     /// Filter only; it cannot be sorted on.
     Exists(&'static str),
+    /// An expression of the current time (µs), e.g. relevancy. Sort only.
+    AtNow(fn(i64) -> String),
 }
 
 /// What the store needs to know to list one resource.
@@ -51,14 +53,27 @@ impl Store {
         visible: Sql,
         query: &ListQuery,
     ) -> Result<ListPage<R>, StoreError> {
+        self.list_from(listing, Sql::new(listing.from), select, visible, query)
+            .await
+    }
+
+    /// [`Store::list`] over a `FROM` clause with arguments of its own (an aggregation, say).
+    pub(crate) async fn list_from<R: Row>(
+        &self,
+        listing: &Listing,
+        from: Sql,
+        select: &str,
+        visible: Sql,
+        query: &ListQuery,
+    ) -> Result<ListPage<R>, StoreError> {
         let mut filter = Sql::new(" WHERE ");
         filter.append(&visible);
         for condition in &query.filter.0 {
             filter.push(" AND ").append(&compile(listing, condition)?);
         }
 
-        let mut matches = Sql::new(&format!("SELECT 1 FROM {}", listing.from));
-        matches.append(&filter);
+        let mut matches = Sql::new("SELECT 1 FROM ");
+        matches.append(&from).append(&filter);
         let (total, total_is_estimate) = self.count(&matches).await?;
         if query.count_only {
             return Ok(ListPage {
@@ -68,22 +83,28 @@ impl Store {
             });
         }
 
-        let mut page = Sql::new(&format!("SELECT {select} FROM {}", listing.from));
-        page.append(&filter).push(" ORDER BY ");
-        let sort: Vec<(&str, bool)> = if query.sort.is_empty() {
-            listing.default_sort.to_vec()
+        let mut page = Sql::new(&format!("SELECT {select} FROM "));
+        page.append(&from).append(&filter).push(" ORDER BY ");
+        let now = cairn_domain::Timestamp::now().micros();
+        let sort: Vec<(String, bool)> = if query.sort.is_empty() {
+            listing
+                .default_sort
+                .iter()
+                .map(|(e, d)| ((*e).to_owned(), *d))
+                .collect()
         } else {
             query
                 .sort
                 .iter()
                 .map(|k| match (listing.column)(k.field) {
-                    Some(Column::Plain(expr)) => Ok((expr, k.descending)),
+                    Some(Column::Plain(expr)) => Ok((expr.to_owned(), k.descending)),
+                    Some(Column::AtNow(expr)) => Ok((expr(now), k.descending)),
                     _ => Err(StoreError::Internal(format!("no sort column for {}", k.field))),
                 })
                 .collect::<Result<_, _>>()?
         };
         for (expr, descending) in sort {
-            page.push(expr).push(if descending { " DESC, " } else { " ASC, " });
+            page.push(&expr).push(if descending { " DESC, " } else { " ASC, " });
         }
         page.push(listing.id).push(" ASC LIMIT ").arg(i64::from(query.limit));
         page.push(" OFFSET ")
@@ -107,6 +128,7 @@ fn compile(listing: &Listing, condition: &Condition) -> Result<Sql, StoreError> 
             sql.push(" OR ");
         }
         match column {
+            Column::AtNow(_) => return Err(StoreError::Internal(format!("{} cannot be filtered", condition.field))),
             Column::Exists(subquery) => {
                 sql.push("EXISTS (")
                     .push(subquery)

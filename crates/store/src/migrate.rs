@@ -14,12 +14,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "identity",
-    sqlite: include_str!("../migrations/sqlite/0001_identity.sql"),
-    postgres: include_str!("../migrations/postgres/0001_identity.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "identity",
+        sqlite: include_str!("../migrations/sqlite/0001_identity.sql"),
+        postgres: include_str!("../migrations/postgres/0001_identity.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "entities",
+        sqlite: include_str!("../migrations/sqlite/0002_entities.sql"),
+        postgres: include_str!("../migrations/postgres/0002_entities.sql"),
+    },
+];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS cairn_migrations (
     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -69,6 +77,11 @@ macro_rules! apply_on {
         }
         Ok(count)
     }};
+}
+
+/// How many migrations this binary knows.
+pub fn known_migrations() -> usize {
+    MIGRATIONS.len()
 }
 
 impl Store {

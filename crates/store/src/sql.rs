@@ -66,7 +66,7 @@ impl Sql {
     }
 
     /// Appends a placeholder for `value`.
-    pub fn arg(&mut self, value: impl Into<Arg>) -> &mut Sql {
+    pub fn arg<A: Into<Arg>>(&mut self, value: A) -> &mut Sql {
         self.args.push(value.into());
         let _ = write!(self.text, "${}", self.args.len());
         self
@@ -109,6 +109,36 @@ impl Sql {
         self.args.extend(other.args.iter().cloned());
         self
     }
+}
+
+/// Multi-row `INSERT`s: `head` up to `VALUES`, each row's values, `tail` after them; split
+/// so that no statement binds more than SQLite's limit of arguments.
+pub(crate) fn insert_rows(head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Vec<Sql> {
+    const MAX_ARGS: usize = 30_000;
+    let width = rows.first().map_or(1, Vec::len).max(1);
+    let per_statement = (MAX_ARGS / width).max(1);
+    let mut statements = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = Sql::new(head);
+        sql.push(" VALUES ");
+        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(");
+            for (j, value) in row.into_iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                sql.arg(value);
+            }
+            sql.push(")");
+        }
+        sql.push(" ").push(tail);
+        statements.push(sql);
+    }
+    statements
 }
 
 /// Maps a driver error to the domain's: unique violations are conflicts, lost connections

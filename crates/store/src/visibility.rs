@@ -19,7 +19,6 @@ pub(crate) fn sources(scope: &VisibilityScope, id: &str) -> Sql {
 /// An object tied to sources through `links` (a table with `source_id` and the column `key`
 /// equal to the object's id expression `id`) and coloured by the TLP rank expression `rank`
 /// (NULL = uncoloured): visible when one grant covers one of its sources at its colour.
-#[allow(dead_code)] // Entities, observables and relationships read through this.
 pub(crate) fn objects(scope: &VisibilityScope, links: &str, key: &str, id: &str, rank: &str) -> Sql {
     let grants = match scope {
         VisibilityScope::Everything => return Sql::new("1 = 1"),

@@ -1,11 +1,13 @@
 //! The endpoints, one module per resource.
 
+pub mod entities;
 pub mod groups;
 pub mod ops;
 pub mod permissions;
 pub mod private;
 pub mod roles;
 pub mod sources;
+pub mod taxonomies;
 pub mod tokens;
 pub mod users;
 
