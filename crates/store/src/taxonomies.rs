@@ -130,21 +130,24 @@ impl Store {
             update.push(", description = ").arg(description);
         }
         update.push(" WHERE id = ").arg(id);
+        // substr takes an integer on PostgreSQL, where binding an i64 would make it a bigint.
+        let after_prefix = current.path.chars().count() as i64 + 1;
         let mut descendants = Sql::new("UPDATE taxonomies SET path = ");
         descendants
             .arg(new_path.as_str())
-            .push(" || substr(path, ")
-            .arg(current.path.chars().count() as i64 + 1);
+            .push(" || substr(path, CAST(")
+            .arg(after_prefix)
+            .push(" AS INTEGER))");
         descendants
-            .push("), last_updated_at = ")
+            .push(", last_updated_at = ")
             .arg(now)
             .push(" WHERE path = ")
             .arg(current.path.as_str());
         descendants
-            .push(" OR substr(path, 1, ")
-            .arg(current.path.chars().count() as i64 + 1)
-            .push(") = ")
-            .arg(format!("{}/", current.path));
+            .push(" OR substr(path, 1, CAST(")
+            .arg(after_prefix)
+            .push(" AS INTEGER)) = ");
+        descendants.arg(format!("{}/", current.path));
         in_transaction!(self, |tx| async {
             execute!(&mut *tx, update)?;
             if new_path != current.path {

@@ -571,7 +571,7 @@ pub async fn patch(
         if *stix != current.stix_id
             && !state
                 .store
-                .entity_keys(&caller.scope, &[], &[stix.clone()])
+                .entity_keys(&caller.scope, &[], std::slice::from_ref(stix))
                 .await?
                 .is_empty()
         {

@@ -102,6 +102,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, settings: Settings) -> TestApp {
+        // Server logs (warnings and errors) show in a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_test_writer()
+            .try_init();
         let database = match backend {
             Backend::Sqlite => TestDatabase::sqlite(),
             Backend::Postgres => TestDatabase::postgres().await.expect("PostgreSQL is not configured"),

@@ -5,5 +5,6 @@ mod helpers;
 mod auth;
 mod binary;
 mod conventions;
+mod entities;
 mod identity;
 mod visibility;
