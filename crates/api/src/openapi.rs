@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi as _};
     components(schemas(ErrorBody)),
     tags(
         (name = "entities", description = "Intelligence objects, taxonomies and tags"),
+        (name = "observables", description = "Typed values: IPs, domains, hashes…"),
         (name = "sources", description = "Where intelligence comes from"),
         (name = "identity", description = "Users, groups, roles, permissions and tokens"),
         (name = "compatibility", description = "Older paths integrations still call"),
@@ -43,6 +44,7 @@ const LISTS: &[(&str, ResourceSpec)] = &[
     ("/api/v2/permissions", PERMISSION_SPEC),
     ("/private/groups", GROUP_SPEC),
     ("/api/v2/entities", cairn_domain::entity::SPEC),
+    ("/api/v2/observables", cairn_domain::observable::SPEC),
     ("/api/v2/taxonomies", cairn_domain::taxonomy::SPEC),
     ("/api/v2/tags", cairn_domain::taxonomy::TAG_SPEC),
 ];

@@ -45,6 +45,35 @@ fn decode(text: &str) -> String {
         .into_owned()
 }
 
+/// Filters on related objects must not reveal links to objects the caller cannot see: each
+/// id in a `field` condition for which `visible` is false becomes the nil UUID, which
+/// matches nothing.
+pub fn hide_unseen_ids(query: &mut ListQuery, field: &str, visible: impl Fn(&uuid::Uuid) -> bool) {
+    use cairn_domain::filter::Value;
+    for condition in query.filter.0.iter_mut().filter(|c| c.field == field) {
+        for value in condition.values.iter_mut() {
+            if let Value::Uuid(id) = value {
+                if !visible(id) {
+                    *id = uuid::Uuid::nil();
+                }
+            }
+        }
+    }
+}
+
+/// The UUIDs a query's `field` conditions name.
+pub fn filtered_ids(query: &ListQuery, field: &str) -> Vec<uuid::Uuid> {
+    use cairn_domain::filter::Value;
+    query
+        .filter
+        .0
+        .iter()
+        .filter(|c| c.field == field)
+        .flat_map(|c| c.values.iter())
+        .filter_map(|v| if let Value::Uuid(id) = v { Some(*id) } else { None })
+        .collect()
+}
+
 /// Parses a list request's query string, reporting every bad parameter at once.
 pub fn list_query(raw: Option<&str>, spec: &ResourceSpec) -> Result<(ListQuery, Attributes), ApiError> {
     let mut query = ListQuery::default();

@@ -1,6 +1,8 @@
 //! Observables: typed values (an IP, a domain, a hash…) validated and normalized per type,
 //! so that the same value written two ways is one observable.
 
+use crate::filter::{FieldKind, FieldSpec, ResourceSpec};
+use crate::time::Timestamp;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
@@ -106,6 +108,90 @@ pub const LINK_TYPES: [&str; 13] = [
 
 /// The longest value any observable may have, in bytes.
 pub const MAX_VALUE_LEN: usize = 8192;
+
+/// An observable as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observable {
+    pub id: i64,
+    pub kind: String,
+    pub value: String,
+    pub maliciousness: String,
+    /// Visible entities that mention it.
+    pub entities: Vec<uuid::Uuid>,
+    /// Visible sources it came from.
+    pub sources: Vec<uuid::Uuid>,
+    pub created_at: Timestamp,
+    pub last_updated_at: Timestamp,
+}
+
+/// An observable to create or update (matched by type and normalized value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservableWrite {
+    pub kind: &'static str,
+    /// Normalized.
+    pub value: String,
+    /// `None` keeps an existing observable's maliciousness (new ones are `unknown`).
+    pub maliciousness: Option<&'static str>,
+    pub sources: Vec<uuid::Uuid>,
+}
+
+/// Every form a looked-up value may be stored in: as given (trimmed) and as each of `kinds`
+/// (all types when empty) normalizes it.
+pub fn lookup_forms(value: &str, kinds: &[&str]) -> Vec<String> {
+    let mut forms = vec![value.trim().to_owned()];
+    let kinds: Vec<&str> = if kinds.is_empty() {
+        TYPES.to_vec()
+    } else {
+        kinds.to_vec()
+    };
+    for kind in kinds {
+        if let Ok(form) = normalize(kind, value) {
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    forms
+}
+
+/// What `/observables` filters and sorts on.
+pub const SPEC: ResourceSpec = ResourceSpec {
+    filters: &[
+        FieldSpec {
+            name: "id",
+            kind: FieldKind::IntegerId,
+        },
+        FieldSpec {
+            name: "type",
+            kind: FieldKind::Enum(&TYPES),
+        },
+        FieldSpec {
+            name: "value",
+            kind: FieldKind::Keyword,
+        },
+        FieldSpec {
+            name: "entities",
+            kind: FieldKind::Uuid,
+        },
+        FieldSpec {
+            name: "sources",
+            kind: FieldKind::Uuid,
+        },
+        FieldSpec {
+            name: "meta.maliciousness",
+            kind: FieldKind::Enum(&MALICIOUSNESS),
+        },
+        FieldSpec {
+            name: "created_at",
+            kind: FieldKind::Time,
+        },
+        FieldSpec {
+            name: "last_updated_at",
+            kind: FieldKind::Time,
+        },
+    ],
+    sorts: &["created_at", "last_updated_at", "value", "type"],
+};
 
 /// Checks that `kind` is an observable type.
 pub fn check_type(kind: &str) -> Result<&'static str, String> {
@@ -324,6 +410,14 @@ mod tests {
         ok("asn", "AS64512", "64512");
         ok("cve", "cve-2021-44228", "CVE-2021-44228");
         ok("mac-48", "00-1A-2B-3C-4D-5E", "00:1a:2b:3c:4d:5e");
+    }
+
+    #[test]
+    fn lookups_try_every_form() {
+        let forms = lookup_forms(" Evil.COM. ", &[]);
+        assert!(forms.contains(&"evil.com".to_owned()));
+        assert!(forms.contains(&"Evil.COM.".to_owned()));
+        assert_eq!(lookup_forms("Evil.COM.", &["domain"]), ["Evil.COM.", "evil.com"]);
     }
 
     #[test]

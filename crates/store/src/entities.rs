@@ -204,7 +204,8 @@ impl Store {
     pub async fn write_entities(&self, writes: &[EntityWrite]) -> Result<Vec<Entity>, StoreError> {
         let now = Timestamp::now().micros();
         let statements = entity_statements(writes, now);
-        let observables = observable_upserts(writes, now);
+        let extracts = writes.iter().filter_map(|w| w.extracts.as_ref()).flatten();
+        let observables = observable_upserts(extracts.map(|e| (e.kind, e.value.as_str(), e.maliciousness)), now);
         in_transaction!(self, |tx| async {
             for statement in &statements.before_observables {
                 execute!(&mut *tx, statement)?;
@@ -381,18 +382,21 @@ fn entity_statements(writes: &[EntityWrite], now: i64) -> EntityStatements {
     }
 }
 
-/// Upserts of every observable the writes' extracts name, deduplicated in memory first (a
-/// statement may not touch the same row twice). Those given a maliciousness take it.
-fn observable_upserts(writes: &[EntityWrite], now: i64) -> Vec<Sql> {
+/// Upserts of observables, deduplicated in memory first (a statement may not touch the same
+/// row twice). Those given a maliciousness take it; the others keep theirs (new: `unknown`).
+/// Each statement returns `(id, type, value)`.
+pub(crate) fn observable_upserts<'a>(
+    items: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+    now: i64,
+) -> Vec<Sql> {
     let mut seen: HashMap<(&str, &str), Option<&str>> = HashMap::new();
     let mut order = Vec::new();
-    for extract in writes.iter().filter_map(|w| w.extracts.as_ref()).flatten() {
-        let key = (extract.kind, extract.value.as_str());
-        match seen.get_mut(&key) {
-            Some(m) => *m = extract.maliciousness.or(*m),
+    for (kind, value, maliciousness) in items {
+        match seen.get_mut(&(kind, value)) {
+            Some(m) => *m = maliciousness.or(*m),
             None => {
-                seen.insert(key, extract.maliciousness);
-                order.push(key);
+                seen.insert((kind, value), maliciousness);
+                order.push((kind, value));
             }
         }
     }

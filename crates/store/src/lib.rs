@@ -14,6 +14,7 @@ pub mod entities;
 mod identity;
 mod list;
 mod migrate;
+mod observables;
 mod sources;
 mod taxonomies;
 pub mod testing;

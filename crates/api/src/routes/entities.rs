@@ -191,7 +191,7 @@ fn parse(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Parsed>
 }
 
 /// `[{"source_id": id} | id | url]`.
-fn source_references(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Vec<SourceId>> {
+pub(crate) fn source_references(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Vec<SourceId>> {
     let Some(items) = value.as_array() else {
         problems.push(Problem::at(
             at,
@@ -266,6 +266,22 @@ async fn check_references(
     Ok(())
 }
 
+/// The sources among `wanted` that the caller cannot tie objects to: those that do not exist
+/// and those the caller cannot see (which, to the caller, do not exist either).
+pub(crate) async fn unusable_sources(
+    state: &AppState,
+    caller: &Caller,
+    wanted: &[SourceId],
+) -> Result<Vec<SourceId>, ApiError> {
+    let existing = state.store.existing_sources(wanted).await?;
+    let visible = caller.scope.visible_sources();
+    Ok(wanted
+        .iter()
+        .copied()
+        .filter(|s| !existing.contains(s) || visible.as_ref().is_some_and(|v| !v.contains(s)))
+        .collect())
+}
+
 fn reject_removed_parameters(raw: Option<&str>) -> Result<(), ApiError> {
     let mut problems = Problems::default();
     for (key, _) in query::pairs(raw) {
@@ -337,7 +353,11 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::read("entities"))?;
     reject_removed_parameters(raw.as_deref())?;
-    let (query, attributes) = query::list_query(raw.as_deref(), &entity::SPEC)?;
+    let (mut query, attributes) = query::list_query(raw.as_deref(), &entity::SPEC)?;
+    let visible = caller.scope.visible_sources();
+    query::hide_unseen_ids(&mut query, "sources", |s| {
+        visible.as_ref().is_none_or(|v| v.contains(s))
+    });
     let page = state.store.list_entities(&caller.scope, &query).await?;
     let now = Timestamp::now();
     Ok(envelope::list(page, &query, &attributes, |e| {

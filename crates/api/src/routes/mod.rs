@@ -2,6 +2,7 @@
 
 pub mod entities;
 pub mod groups;
+pub mod observables;
 pub mod ops;
 pub mod permissions;
 pub mod private;

@@ -683,6 +683,7 @@ async fn hidden_entities_are_404_everywhere(backend: Backend) {
         format!("/api/v2/entities?filter[data.id]={stix}"),
         "/api/v2/entities?filter[data.title]=secret".to_owned(),
         "/api/v2/entities?filter[tags]=secret".to_owned(),
+        format!("/api/v2/entities?filter[sources]={}", TestApp::id_of(&a["source"])),
     ] {
         let answer = app.get(&probe, &bob).await;
         let expected = if probe.ends_with("data=false") { 1 } else { 0 };

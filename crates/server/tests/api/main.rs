@@ -7,4 +7,5 @@ mod binary;
 mod conventions;
 mod entities;
 mod identity;
+mod observables;
 mod visibility;
