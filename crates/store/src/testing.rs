@@ -126,3 +126,52 @@ mod tests {
         );
     }
 }
+
+/// A column value for [`crate::Store::load_rows`].
+#[derive(Debug, Clone)]
+pub enum RawValue {
+    Int(i64),
+    Text(String),
+    /// PostgreSQL types its parameters, so a NULL says which column type it stands for.
+    NullInt,
+    NullText,
+}
+
+/// Rows for one table: `(table, columns, rows)`.
+pub type RawTable = (&'static str, &'static [&'static str], Vec<Vec<RawValue>>);
+
+impl crate::Store {
+    /// Inserts rows exactly as given, with no validation, in one transaction of multi-row
+    /// inserts: the physical limit that benchmarks compare Cairn's own write path with.
+    pub async fn load_rows(&self, tables: Vec<RawTable>) -> Result<(), cairn_domain::StoreError> {
+        use crate::sql::{insert_rows, Arg};
+        let mut statements = Vec::new();
+        for (table, columns, rows) in tables {
+            let rows = rows
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|v| match v {
+                            RawValue::Int(n) => Arg::I64(n),
+                            RawValue::Text(t) => Arg::Text(t),
+                            RawValue::NullInt => Arg::OptI64(None),
+                            RawValue::NullText => Arg::OptText(None),
+                        })
+                        .collect()
+                })
+                .collect();
+            statements.extend(insert_rows(
+                &format!("INSERT INTO {table} ({})", columns.join(", ")),
+                rows,
+                "",
+            ));
+        }
+        in_transaction!(self, |tx| async {
+            for statement in &statements {
+                execute!(&mut *tx, statement)?;
+            }
+            Ok::<_, cairn_domain::StoreError>(())
+        }
+        .await)
+    }
+}
