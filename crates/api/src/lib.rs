@@ -26,7 +26,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use error::ApiError;
-use routes::{entities, groups, observables, ops, permissions, private, roles, sources, taxonomies, tokens, users};
+use routes::{
+    entities, groups, observables, ops, permissions, private, relationships, roles, sources, taxonomies, tokens, users,
+};
 use std::sync::Arc;
 use tower::util::MapRequest;
 use utoipa_axum::router::OpenApiRouter;
@@ -63,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(entities::get, entities::patch, entities::delete))
         .routes(routes!(observables::list, observables::create, observables::put))
         .routes(routes!(observables::get, observables::patch, observables::delete))
+        .routes(routes!(relationships::list, relationships::create, relationships::put))
+        .routes(routes!(relationships::get, relationships::patch, relationships::delete))
         .routes(routes!(taxonomies::list, taxonomies::create))
         .routes(routes!(taxonomies::get, taxonomies::patch, taxonomies::delete))
         .routes(routes!(taxonomies::tags))

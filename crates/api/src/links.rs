@@ -20,6 +20,7 @@ pub enum Collection {
     Entities,
     Observables,
     Taxonomies,
+    Relationships,
 }
 
 impl Collection {
@@ -34,6 +35,7 @@ impl Collection {
             Collection::Entities => "entities",
             Collection::Observables => "observables",
             Collection::Taxonomies => "taxonomies",
+            Collection::Relationships => "relationships",
         }
     }
 
@@ -49,6 +51,7 @@ impl Collection {
             Collection::Entities => "entity",
             Collection::Observables => "observable",
             Collection::Taxonomies => "taxonomy",
+            Collection::Relationships => "relationship",
         }
     }
 }

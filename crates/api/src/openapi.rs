@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi as _};
     tags(
         (name = "entities", description = "Intelligence objects, taxonomies and tags"),
         (name = "observables", description = "Typed values: IPs, domains, hashes…"),
+        (name = "relationships", description = "Typed links between entities"),
         (name = "sources", description = "Where intelligence comes from"),
         (name = "identity", description = "Users, groups, roles, permissions and tokens"),
         (name = "compatibility", description = "Older paths integrations still call"),
@@ -45,6 +46,7 @@ const LISTS: &[(&str, ResourceSpec)] = &[
     ("/private/groups", GROUP_SPEC),
     ("/api/v2/entities", cairn_domain::entity::SPEC),
     ("/api/v2/observables", cairn_domain::observable::SPEC),
+    ("/api/v2/relationships", cairn_domain::relationship::SPEC),
     ("/api/v2/taxonomies", cairn_domain::taxonomy::SPEC),
     ("/api/v2/tags", cairn_domain::taxonomy::TAG_SPEC),
 ];

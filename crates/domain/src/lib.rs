@@ -10,6 +10,7 @@ pub mod filter;
 pub mod identity;
 pub mod observable;
 pub mod permission;
+pub mod relationship;
 pub mod source;
 pub mod taxonomy;
 pub mod time;

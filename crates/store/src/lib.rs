@@ -15,6 +15,7 @@ mod identity;
 mod list;
 mod migrate;
 mod observables;
+pub mod relationships;
 mod sources;
 mod taxonomies;
 pub mod testing;

@@ -27,6 +27,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_entities.sql"),
         postgres: include_str!("../migrations/postgres/0002_entities.sql"),
     },
+    Migration {
+        version: 3,
+        name: "relationships",
+        sqlite: include_str!("../migrations/sqlite/0003_relationships.sql"),
+        postgres: include_str!("../migrations/postgres/0003_relationships.sql"),
+    },
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS cairn_migrations (

@@ -6,6 +6,7 @@ pub mod observables;
 pub mod ops;
 pub mod permissions;
 pub mod private;
+pub mod relationships;
 pub mod roles;
 pub mod sources;
 pub mod taxonomies;

@@ -8,4 +8,5 @@ mod conventions;
 mod entities;
 mod identity;
 mod observables;
+mod relationships;
 mod visibility;
