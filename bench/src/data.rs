@@ -111,3 +111,22 @@ pub fn uuid_from(rng: &mut Rng) -> uuid::Uuid {
     let bytes = (u128::from(rng.next()) << 64) | u128::from(rng.next());
     uuid::Builder::from_random_bytes(bytes.to_be_bytes()).into_uuid()
 }
+
+/// Relationship keys the generator uses, weighted towards the common ones.
+const KEYS: [&str; 5] = ["indicates", "uses", "related-to", "targets", "attributed-to"];
+
+/// `count` relationships between generated entities `(source index, key, target index)`,
+/// never an entity to itself and never the same triple twice.
+pub fn relationships(seed: u64, entities: u64, count: u64) -> Vec<(u64, &'static str, u64)> {
+    let mut rng = Rng::new(seed ^ 0x5eed);
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    while (out.len() as u64) < count.min(entities.saturating_mul(entities.saturating_sub(1))) {
+        let (s, t) = (rng.below(entities), rng.below(entities));
+        let key = KEYS[rng.below(KEYS.len() as u64) as usize];
+        if s != t && seen.insert((s, key, t)) {
+            out.push((s, key, t));
+        }
+    }
+    out
+}
