@@ -102,6 +102,11 @@ impl ApiError {
         })
     }
 
+    /// `Ok` when there are no problems, else one 400 listing them all.
+    pub fn check(problems: Vec<Problem>) -> Result<(), ApiError> {
+        Self::from_problems(problems).map_or(Ok(()), Err)
+    }
+
     /// Adds the problems of another 400 to this one.
     pub fn merge(mut self, other: ApiError) -> Self {
         self.errors.extend(other.errors);

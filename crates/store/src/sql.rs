@@ -49,6 +49,57 @@ impl From<bool> for Arg {
 pub(crate) struct Sql {
     pub text: String,
     pub args: Vec<Arg>,
+    /// The text with `?1, ?2, …`, made when first run on SQLite (see [`Dialect`]).
+    sqlite_text: std::sync::OnceLock<String>,
+}
+
+/// How each database wants its placeholders. PostgreSQL takes `$n`. SQLite takes `$n` too,
+/// but as *named* parameters, each looked up by a linear search while the statement is
+/// parsed: a bulk insert with thousands of arguments then parses in quadratic time. Its
+/// numbered form `?n` parses in linear time.
+pub(crate) trait Dialect: sqlx::Database {
+    fn text(sql: &Sql) -> &str;
+}
+
+impl Dialect for sqlx::Postgres {
+    fn text(sql: &Sql) -> &str {
+        &sql.text
+    }
+}
+
+impl Dialect for sqlx::Sqlite {
+    fn text(sql: &Sql) -> &str {
+        sql.sqlite_text.get_or_init(|| numbered(&sql.text))
+    }
+}
+
+/// `$12` → `?12`, everywhere a `$` is followed by a digit.
+fn numbered(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A query over `sql`'s text in the dialect of the database it runs on.
+pub(crate) fn query<DB: Dialect>(sql: &Sql) -> sqlx::query::Query<'_, DB, <DB as sqlx::Database>::Arguments<'_>> {
+    sqlx::query(DB::text(sql))
+}
+
+/// [`query`], decoding rows as `T`.
+pub(crate) fn query_as<DB: Dialect, T>(
+    sql: &Sql,
+) -> sqlx::query::QueryAs<'_, DB, T, <DB as sqlx::Database>::Arguments<'_>>
+where
+    T: for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(DB::text(sql))
 }
 
 impl Sql {
@@ -56,17 +107,20 @@ impl Sql {
         Sql {
             text: text.to_owned(),
             args: Vec::new(),
+            sqlite_text: std::sync::OnceLock::new(),
         }
     }
 
     /// Appends text.
     pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.sqlite_text.take();
         self.text.push_str(text);
         self
     }
 
     /// Appends a placeholder for `value`.
     pub fn arg<A: Into<Arg>>(&mut self, value: A) -> &mut Sql {
+        self.sqlite_text.take();
         self.args.push(value.into());
         let _ = write!(self.text, "${}", self.args.len());
         self
@@ -91,6 +145,7 @@ impl Sql {
 
     /// Appends another statement's text and arguments, renumbering its placeholders.
     pub fn append(&mut self, other: &Sql) -> &mut Sql {
+        self.sqlite_text.take();
         let offset = self.args.len();
         let mut rest = other.text.as_str();
         while let Some(pos) = rest.find('$') {
@@ -182,7 +237,7 @@ macro_rules! bind_args {
 /// Runs a statement, returning the number of rows it touched.
 macro_rules! execute {
     ($exec:expr, $sql:expr) => {
-        bind_args!(sqlx::query(&$sql.text), $sql)
+        bind_args!($crate::sql::query(&$sql), $sql)
             .execute($exec)
             .await
             .map(|r| r.rows_affected())
@@ -193,7 +248,7 @@ macro_rules! execute {
 /// Runs a query and decodes every row as `$ty` (a tuple).
 macro_rules! fetch_all {
     ($exec:expr, $ty:ty, $sql:expr) => {
-        bind_args!(sqlx::query_as::<_, $ty>(&$sql.text), $sql)
+        bind_args!($crate::sql::query_as::<_, $ty>(&$sql), $sql)
             .fetch_all($exec)
             .await
             .map_err($crate::sql::error)
@@ -203,7 +258,7 @@ macro_rules! fetch_all {
 /// Runs a query and decodes at most one row as `$ty`.
 macro_rules! fetch_optional {
     ($exec:expr, $ty:ty, $sql:expr) => {
-        bind_args!(sqlx::query_as::<_, $ty>(&$sql.text), $sql)
+        bind_args!($crate::sql::query_as::<_, $ty>(&$sql), $sql)
             .fetch_optional($exec)
             .await
             .map_err($crate::sql::error)
@@ -280,6 +335,14 @@ mod tests {
         a.push(" AND ").append(&b);
         assert_eq!(a.text, "a = $1 AND b = $2 AND c = $3");
         assert_eq!(a.args.len(), 3);
+    }
+
+    #[test]
+    fn sqlite_gets_numbered_placeholders() {
+        assert_eq!(
+            numbered("a = $1 AND b IN ($2, $10) AND c = '$x'"),
+            "a = ?1 AND b IN (?2, ?10) AND c = '$x'"
+        );
     }
 
     #[test]

@@ -295,10 +295,6 @@ fn reject_removed_parameters(raw: Option<&str>) -> Result<(), ApiError> {
     problems.finish()
 }
 
-fn problems_to_error(problems: Vec<Problem>) -> Result<(), ApiError> {
-    ApiError::from_problems(problems).map_or(Ok(()), Err)
-}
-
 /// The state to write for a parsed payload.
 fn write_for(parsed: Parsed, id: Uuid, exists: bool, existing: Option<&Entity>, caller: &Caller) -> EntityWrite {
     let entity::EntityData {
@@ -399,11 +395,11 @@ pub async fn create(
     let mut problems = Vec::new();
     let payload = envelope_data(&body, &mut problems);
     let parsed = payload.and_then(|p| parse(p, "/data", &mut problems));
-    problems_to_error(std::mem::take(&mut problems))?;
+    ApiError::check(std::mem::take(&mut problems))?;
     let parsed = parsed.ok_or_else(|| ApiError::bad_request("the entity is not valid"))?;
     let items = vec![("/data".to_owned(), parsed)];
     check_references(&state, &caller, &items, &mut problems).await?;
-    problems_to_error(problems)?;
+    ApiError::check(problems)?;
     let (_, parsed) = items
         .into_iter()
         .next()
@@ -483,7 +479,7 @@ pub async fn put(
             parsed.push((at, p));
         }
     }
-    problems_to_error(std::mem::take(&mut problems))?;
+    ApiError::check(std::mem::take(&mut problems))?;
     check_references(&state, &caller, &parsed, &mut problems).await?;
 
     // Match against what exists: by id, else by data.id.
@@ -525,7 +521,7 @@ pub async fn put(
             Err(problem) => problems.push(problem),
         }
     }
-    problems_to_error(problems)?;
+    ApiError::check(problems)?;
     let replaced: Vec<Uuid> = plan
         .iter()
         .filter(|(_, _, exists)| *exists)
@@ -575,14 +571,14 @@ pub async fn patch(
     };
     let merged = merge(&current, &changes);
     let parsed = parse(&Value::Object(merged), "/data", &mut problems);
-    problems_to_error(std::mem::take(&mut problems))?;
+    ApiError::check(std::mem::take(&mut problems))?;
     let mut parsed = parsed.ok_or_else(|| ApiError::bad_request("the entity is not valid"))?;
     if !changes.contains_key("sources") {
         parsed.sources = Some(current.sources.clone());
     }
     let items = vec![("/data".to_owned(), parsed)];
     check_references(&state, &caller, &items, &mut problems).await?;
-    problems_to_error(std::mem::take(&mut problems))?;
+    ApiError::check(std::mem::take(&mut problems))?;
     let (_, parsed) = items
         .into_iter()
         .next()

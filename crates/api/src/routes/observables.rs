@@ -178,10 +178,6 @@ async fn check_sources(
     Ok(())
 }
 
-fn finish(problems: Vec<Problem>) -> Result<(), ApiError> {
-    ApiError::from_problems(problems).map_or(Ok(()), Err)
-}
-
 /// List the observables you can see. `filter[value]` matches the value as given and as each
 /// type (or each `filter[type]`) normalizes it, so `Evil.COM.` finds the domain `evil.com`.
 #[utoipa::path(get, path = "/api/v2/observables", tag = "observables",
@@ -339,9 +335,9 @@ async fn write(state: &AppState, caller: &Caller, body: &Value, bulk: bool) -> R
             writes.push((at, w));
         }
     }
-    finish(std::mem::take(&mut problems))?;
+    ApiError::check(std::mem::take(&mut problems))?;
     check_sources(state, caller, &writes, &mut problems).await?;
-    finish(problems)?;
+    ApiError::check(problems)?;
     let writes: Vec<ObservableWrite> = writes.into_iter().map(|(_, w)| w).collect();
     // The observables come back as the caller sees them; ones the caller just reported are
     // visible through the sources just tied to them.
@@ -391,7 +387,7 @@ pub async fn patch(
             None
         }
     };
-    finish(problems)?;
+    ApiError::check(problems)?;
     let o = state
         .store
         .set_maliciousness(&caller.scope, id, maliciousness.unwrap_or("unknown"))

@@ -321,10 +321,6 @@ async fn check_references(
     Ok(())
 }
 
-fn finish(problems: Vec<Problem>) -> Result<(), ApiError> {
-    ApiError::from_problems(problems).map_or(Ok(()), Err)
-}
-
 fn write_for(p: Parsed, id: Uuid, exists: bool, stix_id: Option<String>) -> RelationshipWrite {
     RelationshipWrite {
         id,
@@ -400,13 +396,13 @@ pub async fn create(
         return Err(ApiError::pointer("/", "the body must be {\"data\": <relationship>}"));
     };
     let parsed = parse(item, "/data", &mut problems);
-    finish(std::mem::take(&mut problems))?;
+    ApiError::check(std::mem::take(&mut problems))?;
     let items = vec![(
         "/data".to_owned(),
         parsed.ok_or_else(|| ApiError::bad_request("invalid relationship"))?,
     )];
     check_references(&state, &caller, &items, &mut problems).await?;
-    finish(problems)?;
+    ApiError::check(problems)?;
     let (_, p) = items
         .into_iter()
         .next()
@@ -471,7 +467,7 @@ pub async fn put(
             parsed.push((at, p));
         }
     }
-    finish(std::mem::take(&mut problems))?;
+    ApiError::check(std::mem::take(&mut problems))?;
     check_references(&state, &caller, &parsed, &mut problems).await?;
     let ids: Vec<Uuid> = parsed.iter().filter_map(|(_, p)| p.id).collect();
     let by_id = state.store.relationships_by_ids(&caller.scope, &ids).await?;
@@ -516,7 +512,7 @@ pub async fn put(
             Err(problem) => problems.push(problem),
         }
     }
-    finish(problems)?;
+    ApiError::check(problems)?;
     let stored = state.store.write_relationships(&caller.scope, &writes).await?;
     let rendered: Vec<RelationshipDto> = stored
         .into_iter()
@@ -564,13 +560,13 @@ pub async fn patch(
     }
     let mut problems = Vec::new();
     let parsed = parse(&merged, "/data", &mut problems);
-    finish(std::mem::take(&mut problems))?;
+    ApiError::check(std::mem::take(&mut problems))?;
     let items = vec![(
         "/data".to_owned(),
         parsed.ok_or_else(|| ApiError::bad_request("invalid relationship"))?,
     )];
     check_references(&state, &caller, &items, &mut problems).await?;
-    finish(problems)?;
+    ApiError::check(problems)?;
     let (_, p) = items
         .into_iter()
         .next()
