@@ -53,10 +53,11 @@ pub(crate) struct Sql {
     sqlite_text: std::sync::OnceLock<String>,
 }
 
-/// How each database wants its placeholders. PostgreSQL takes `$n`. SQLite takes `$n` too,
-/// but as *named* parameters, each looked up by a linear search while the statement is
-/// parsed: a bulk insert with thousands of arguments then parses in quadratic time. Its
-/// numbered form `?n` parses in linear time.
+/// How each database wants its placeholders. PostgreSQL takes `$n`. SQLite takes `$n` and
+/// `?n` too, but records each in a list that binding then searches linearly for every
+/// argument: a bulk insert with thousands of arguments binds in quadratic time. Anonymous
+/// `?` placeholders are not recorded, so they bind in linear time; they are right whenever
+/// the placeholders appear as `$1, $2, …` in order, each once, which is how [`Sql`] writes them.
 pub(crate) trait Dialect: sqlx::Database {
     fn text(sql: &Sql) -> &str;
 }
@@ -69,22 +70,38 @@ impl Dialect for sqlx::Postgres {
 
 impl Dialect for sqlx::Sqlite {
     fn text(sql: &Sql) -> &str {
-        sql.sqlite_text.get_or_init(|| numbered(&sql.text))
+        sql.sqlite_text.get_or_init(|| sqlite_placeholders(&sql.text))
     }
 }
 
-/// `$12` → `?12`, everywhere a `$` is followed by a digit.
-fn numbered(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// `$1 … $n` in order → `?`; anything else (out of order, repeated) → `?n`.
+fn sqlite_placeholders(text: &str) -> String {
+    let mut anonymous = String::with_capacity(text.len());
+    let mut numbered = String::with_capacity(text.len());
+    let mut in_order = true;
+    let mut expected = 1u64;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('?');
+            let mut digits = String::new();
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                digits.push(d);
+            }
+            in_order &= digits.parse::<u64>().ok() == Some(expected);
+            expected += 1;
+            anonymous.push('?');
+            numbered.push('?');
+            numbered.push_str(&digits);
         } else {
-            out.push(c);
+            anonymous.push(c);
+            numbered.push(c);
         }
     }
-    out
+    if in_order {
+        anonymous
+    } else {
+        numbered
+    }
 }
 
 /// A query over `sql`'s text in the dialect of the database it runs on.
