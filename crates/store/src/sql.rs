@@ -355,11 +355,18 @@ mod tests {
     }
 
     #[test]
-    fn sqlite_gets_numbered_placeholders() {
+    fn sqlite_gets_anonymous_placeholders_when_they_are_in_order() {
         assert_eq!(
-            numbered("a = $1 AND b IN ($2, $10) AND c = '$x'"),
-            "a = ?1 AND b IN (?2, ?10) AND c = '$x'"
+            sqlite_placeholders("a = $1 AND b IN ($2, $3) AND c = '$x'"),
+            "a = ? AND b IN (?, ?) AND c = '$x'"
         );
+        assert_eq!(sqlite_placeholders("a = $2 AND b = $1"), "a = ?2 AND b = ?1");
+        assert_eq!(sqlite_placeholders("a = $1 OR b = $1"), "a = ?1 OR b = ?1");
+        let mut inner = Sql::new("y IN ");
+        inner.arg_list([2i64, 3, 4]);
+        let mut built = Sql::new("x = ");
+        built.arg(1i64).push(" AND ").append(&inner);
+        assert_eq!(sqlite_placeholders(&built.text), "x = ? AND y IN (?, ?, ?)");
     }
 
     #[test]
