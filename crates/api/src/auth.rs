@@ -8,7 +8,55 @@ use axum::http::request::Parts;
 use cairn_domain::identity::Principal;
 use cairn_domain::permission::Permission;
 use cairn_domain::token::TokenSecret;
+use cairn_domain::Timestamp;
 use cairn_store::TokenCheck;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a resolved token is trusted without asking the database again. Changes made
+/// through this process (revocations, deactivations, group and role edits) take effect at
+/// once; those made through another process sharing the database, within this time.
+pub const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
+const CACHE_CAPACITY: usize = 10_000;
+
+/// Tokens recently resolved into principals, so that hot endpoints (observable lookups)
+/// do not pay for identity queries on every request.
+#[derive(Default)]
+pub struct PrincipalCache {
+    entries: Mutex<HashMap<String, (Instant, u64, Option<Timestamp>, Principal)>>,
+    generation: AtomicU64,
+}
+
+impl PrincipalCache {
+    fn get(&self, hash: &str) -> Option<Principal> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let entries = self.entries.lock().ok()?;
+        let (at, seen, expires_at, principal) = entries.get(hash)?;
+        let fresh =
+            at.elapsed() < PRINCIPAL_TTL && *seen == generation && expires_at.is_none_or(|t| t > Timestamp::now());
+        fresh.then(|| principal.clone())
+    }
+
+    fn put(&self, hash: String, principal: Principal, expires_at: Option<Timestamp>) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(hash, (Instant::now(), generation, expires_at, principal));
+        }
+    }
+
+    /// Forgets every resolved token: identities or access changed.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -58,8 +106,17 @@ impl FromRequestParts<AppState> for Caller {
         let secret = TokenSecret::parse(token).map_err(|_| {
             ApiError::unauthorized("The token is malformed: a token is 64 lowercase hexadecimal characters")
         })?;
-        let principal = match state.store.check_token(&secret.hash()).await? {
-            TokenCheck::Valid(principal) => *principal,
+        let hash = secret.hash();
+        if let Some(principal) = state.principals.get(&hash) {
+            let caller = Caller(principal);
+            parts.extensions.insert(caller.clone());
+            return Ok(caller);
+        }
+        let principal = match state.store.check_token(&hash).await? {
+            TokenCheck::Valid { principal, expires_at } => {
+                state.principals.put(hash, (*principal).clone(), expires_at);
+                *principal
+            }
             TokenCheck::Unknown => return Err(ApiError::unauthorized("The token is not valid")),
             TokenCheck::Expired => return Err(ApiError::unauthorized("The token has expired; create a new one")),
             TokenCheck::Revoked => return Err(ApiError::unauthorized("The token has been revoked")),

@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use crate::auth::PrincipalCache;
 use crate::metrics::Metrics;
 use cairn_store::Store;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<ApiConfig>,
     pub metrics: Arc<Metrics>,
+    pub principals: Arc<PrincipalCache>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            principals: Arc::new(PrincipalCache::default()),
         }
     }
 }

@@ -24,7 +24,10 @@ pub enum TokenCheck {
     Revoked,
     /// The token's user is deactivated.
     Inactive,
-    Valid(Box<Principal>),
+    Valid {
+        principal: Box<Principal>,
+        expires_at: Option<Timestamp>,
+    },
 }
 
 // ---- permissions -------------------------------------------------------------------------
@@ -626,7 +629,10 @@ impl Store {
             touch.arg(now.micros()).push(" WHERE id = ").arg(token.id);
             on_writer!(self, |pool| execute!(pool, touch))?;
         }
-        Ok(TokenCheck::Valid(Box::new(self.principal(&user).await?)))
+        Ok(TokenCheck::Valid {
+            principal: Box::new(self.principal(&user).await?),
+            expires_at: token.expires_at,
+        })
     }
 
     /// Everything needed to authorize requests made as `user`.

@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_relationships.sql"),
         postgres: include_str!("../migrations/postgres/0003_relationships.sql"),
     },
+    Migration {
+        version: 4,
+        name: "list indexes",
+        sqlite: include_str!("../migrations/sqlite/0004_list_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0004_list_indexes.sql"),
+    },
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS cairn_migrations (

@@ -366,7 +366,7 @@ async fn tokens_report_why_they_fail(backend: Backend) {
 
     assert!(matches!(
         store.check_token(&valid.hash()).await.unwrap(),
-        TokenCheck::Valid(_)
+        TokenCheck::Valid { .. }
     ));
     assert!(matches!(
         store.check_token(&expired.hash()).await.unwrap(),
@@ -517,5 +517,7 @@ async fn bootstrap_creates_one_administrator(backend: Backend) {
         2,
         "the generated token and the configured one, once"
     );
-    assert!(matches!(a.check_token(&configured.hash()).await.unwrap(), TokenCheck::Valid(p) if p.is_admin));
+    assert!(
+        matches!(a.check_token(&configured.hash()).await.unwrap(), TokenCheck::Valid { principal: p, .. } if p.is_admin)
+    );
 }

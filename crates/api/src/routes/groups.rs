@@ -192,6 +192,7 @@ pub async fn patch(
         max_tlp,
     };
     let group = state.store.patch_group(id, &patch).await?;
+    state.principals.invalidate();
     Ok(envelope::single(StatusCode::OK, GroupDto::from_domain(group, &links)))
 }
 
@@ -206,5 +207,6 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::modify("groups"))?;
     state.store.delete_group(path_int(&id, Collection::Groups)?).await?;
+    state.principals.invalidate();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

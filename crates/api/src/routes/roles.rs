@@ -196,6 +196,7 @@ pub async fn patch(
         permissions,
     };
     let role = state.store.patch_role(id, &patch).await?;
+    state.principals.invalidate();
     Ok(envelope::single(StatusCode::OK, RoleDto::from_domain(role, &links)))
 }
 
@@ -210,5 +211,6 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::modify("roles"))?;
     state.store.delete_role(path_int(&id, Collection::Roles)?).await?;
+    state.principals.invalidate();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

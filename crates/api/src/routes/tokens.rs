@@ -117,5 +117,6 @@ pub async fn revoke(
 ) -> Result<Response, ApiError> {
     let id = path_int(&id, Collection::Tokens)?;
     state.store.revoke_token(caller.user_id, id).await?;
+    state.principals.invalidate();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

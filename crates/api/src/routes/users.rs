@@ -300,6 +300,7 @@ pub async fn patch(
         roles,
     };
     let user = state.store.patch_user(id, &patch).await?;
+    state.principals.invalidate();
     Ok(envelope::single(
         StatusCode::OK,
         render_one(&state, user, &links).await?,
@@ -325,5 +326,6 @@ pub async fn delete(
         return Err(ApiError::forbidden("Only administrators can delete an administrator"));
     }
     state.store.delete_user(id).await?;
+    state.principals.invalidate();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
