@@ -25,8 +25,16 @@ const CACHE_CAPACITY: usize = 10_000;
 /// do not pay for identity queries on every request.
 #[derive(Default)]
 pub struct PrincipalCache {
-    entries: Mutex<HashMap<String, (Instant, u64, Option<Timestamp>, Principal)>>,
+    entries: Mutex<HashMap<String, Cached>>,
     generation: AtomicU64,
+}
+
+/// A resolved token: when, under which generation of identities, until when it is valid.
+struct Cached {
+    at: Instant,
+    generation: u64,
+    expires_at: Option<Timestamp>,
+    principal: Principal,
 }
 
 impl PrincipalCache {
@@ -45,7 +53,15 @@ impl PrincipalCache {
             if entries.len() >= CACHE_CAPACITY {
                 entries.clear();
             }
-            entries.insert(hash, (Instant::now(), generation, expires_at, principal));
+            entries.insert(
+                hash,
+                Cached {
+                    at: Instant::now(),
+                    generation,
+                    expires_at,
+                    principal,
+                },
+            );
         }
     }
 
