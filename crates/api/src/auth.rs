@@ -41,10 +41,11 @@ impl PrincipalCache {
     fn get(&self, hash: &str) -> Option<Principal> {
         let generation = self.generation.load(Ordering::Acquire);
         let entries = self.entries.lock().ok()?;
-        let (at, seen, expires_at, principal) = entries.get(hash)?;
-        let fresh =
-            at.elapsed() < PRINCIPAL_TTL && *seen == generation && expires_at.is_none_or(|t| t > Timestamp::now());
-        fresh.then(|| principal.clone())
+        let cached = entries.get(hash)?;
+        let fresh = cached.at.elapsed() < PRINCIPAL_TTL
+            && cached.generation == generation
+            && cached.expires_at.is_none_or(|t| t > Timestamp::now());
+        fresh.then(|| cached.principal.clone())
     }
 
     fn put(&self, hash: String, principal: Principal, expires_at: Option<Timestamp>) {
