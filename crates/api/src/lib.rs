@@ -27,7 +27,8 @@ use axum::routing::get;
 use axum::Router;
 use error::ApiError;
 use routes::{
-    entities, groups, observables, ops, permissions, private, relationships, roles, sources, taxonomies, tokens, users,
+    attachments, entities, groups, observables, ops, permissions, private, relationships, roles, sources, taxonomies,
+    tokens, users,
 };
 use std::sync::Arc;
 use tower::util::MapRequest;
@@ -63,6 +64,10 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(tokens::revoke))
         .routes(routes!(entities::list, entities::create, entities::put))
         .routes(routes!(entities::get, entities::patch, entities::delete))
+        .routes(routes!(attachments::upload))
+        .routes(routes!(attachments::get))
+        .routes(routes!(attachments::download))
+        .routes(routes!(attachments::private_download))
         .routes(routes!(observables::list, observables::create, observables::put))
         .routes(routes!(observables::get, observables::patch, observables::delete))
         .routes(routes!(relationships::list, relationships::create, relationships::put))
@@ -87,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/docs", get(docs))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Our extractors enforce their own limits; axum's own (multipart) allows an attachment.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.attachment_limit.saturating_add(1 << 20),
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .with_state(state)
 }

@@ -21,6 +21,7 @@ pub enum Collection {
     Observables,
     Taxonomies,
     Relationships,
+    Attachments,
 }
 
 impl Collection {
@@ -36,6 +37,7 @@ impl Collection {
             Collection::Observables => "observables",
             Collection::Taxonomies => "taxonomies",
             Collection::Relationships => "relationships",
+            Collection::Attachments => "entity-attachments",
         }
     }
 
@@ -52,6 +54,7 @@ impl Collection {
             Collection::Observables => "observable",
             Collection::Taxonomies => "taxonomy",
             Collection::Relationships => "relationship",
+            Collection::Attachments => "attachment",
         }
     }
 }

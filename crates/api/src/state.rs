@@ -12,6 +12,8 @@ pub struct ApiConfig {
     pub public_url: Option<String>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The largest attachment accepted, in bytes.
+    pub attachment_limit: usize,
 }
 
 impl Default for ApiConfig {
@@ -19,6 +21,7 @@ impl Default for ApiConfig {
         ApiConfig {
             public_url: None,
             body_limit: 16 * 1024 * 1024,
+            attachment_limit: 64 * 1024 * 1024,
         }
     }
 }

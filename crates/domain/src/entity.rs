@@ -400,6 +400,8 @@ pub struct EntityData {
     pub document: Map<String, Value>,
     /// `None` when the payload named no extracts.
     pub extracts: Option<Vec<Extract>>,
+    /// Attachments the descriptions' images show: each must be one of the entity's attachments.
+    pub image_attachments: std::collections::BTreeSet<i64>,
 }
 
 /// Validates an entity's `data` (at JSON pointer `at`), adding every problem to `problems`.
@@ -469,6 +471,7 @@ pub fn validate_data(data: &Value, at: &str, problems: &mut Vec<Problem>) -> Opt
     };
     let mut document = Map::new();
     let mut extracts = None;
+    let mut image_attachments = std::collections::BTreeSet::new();
     for (key, value) in object {
         let pointer = format!("{at}/{}", escape(key));
         match key.as_str() {
@@ -494,6 +497,11 @@ pub fn validate_data(data: &Value, at: &str, problems: &mut Vec<Problem>) -> Opt
             .map(|(_, k)| *k);
         match kind {
             Some(kind) => match check(kind, value) {
+                Ok(Value::String(html)) if key == "description" || key == "short_description" => {
+                    let safe = crate::html::sanitize(&html);
+                    image_attachments.extend(safe.attachments);
+                    document.insert(key.clone(), Value::String(safe.html));
+                }
                 Ok(normalized) => {
                     document.insert(key.clone(), normalized);
                 }
@@ -531,6 +539,7 @@ pub fn validate_data(data: &Value, at: &str, problems: &mut Vec<Problem>) -> Opt
         stix_id,
         document,
         extracts,
+        image_attachments,
     })
 }
 
@@ -962,6 +971,7 @@ pub struct Entity {
     pub tags: Vec<String>,
     pub taxonomies: Vec<i64>,
     pub observables: Vec<i64>,
+    pub attachments: Vec<i64>,
     pub created_at: Timestamp,
     pub last_updated_at: Timestamp,
 }
@@ -982,6 +992,8 @@ pub struct EntityWrite {
     pub taxonomies: Vec<i64>,
     /// `None` keeps the observable links an existing entity has; `Some` replaces them.
     pub extracts: Option<Vec<Extract>>,
+    /// `None` keeps an existing entity's attachments; `Some` replaces them (`[]` unlinks all).
+    pub attachments: Option<Vec<i64>>,
 }
 
 /// What `/entities` filters and sorts on.

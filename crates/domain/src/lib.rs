@@ -4,9 +4,11 @@
 //! identifiers, timestamps, TLP colours, permissions, the visibility scope, the filter
 //! language of list queries and the error type every storage call returns.
 
+pub mod attachment;
 pub mod entity;
 pub mod error;
 pub mod filter;
+pub mod html;
 pub mod identity;
 pub mod observable;
 pub mod permission;

@@ -53,6 +53,9 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes [default: 16 MiB].
     #[arg(long, env = "CAIRN_BODY_LIMIT")]
     pub body_limit: Option<usize>,
+    /// The largest attachment accepted, in bytes [default: 64 MiB].
+    #[arg(long, env = "CAIRN_ATTACHMENT_LIMIT")]
+    pub attachment_limit: Option<usize>,
     /// Above this many matches, PostgreSQL list totals are estimates [default: 10000].
     #[arg(long, env = "CAIRN_COUNT_THRESHOLD")]
     pub count_threshold: Option<u64>,
@@ -109,6 +112,7 @@ impl Cli {
             o.listen = serve.listen.clone();
             o.public_url = serve.public_url.clone();
             o.body_limit = serve.body_limit;
+            o.attachment_limit = serve.attachment_limit;
             o.count_threshold = serve.count_threshold;
             o.max_connections = serve.max_connections;
         }

@@ -15,6 +15,7 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub public_url: Option<String>,
     pub body_limit: Option<usize>,
+    pub attachment_limit: Option<usize>,
     pub count_threshold: Option<u64>,
     pub max_connections: Option<u32>,
 }
@@ -40,6 +41,7 @@ pub struct Config {
     pub database_url: String,
     pub public_url: Option<String>,
     pub body_limit: usize,
+    pub attachment_limit: usize,
     pub count_threshold: u64,
     pub max_connections: u32,
 }
@@ -52,6 +54,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub public_url: Option<String>,
     pub body_limit: Option<usize>,
+    pub attachment_limit: Option<usize>,
     pub count_threshold: Option<u64>,
     pub max_connections: Option<u32>,
 }
@@ -92,6 +95,10 @@ impl Config {
             database_url,
             public_url,
             body_limit: flags.body_limit.or(file.body_limit).unwrap_or(16 * 1024 * 1024),
+            attachment_limit: flags
+                .attachment_limit
+                .or(file.attachment_limit)
+                .unwrap_or(64 * 1024 * 1024),
             count_threshold: flags.count_threshold.or(file.count_threshold).unwrap_or(10_000),
             max_connections: flags.max_connections.or(file.max_connections).unwrap_or(16),
         })

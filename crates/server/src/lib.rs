@@ -102,6 +102,7 @@ pub async fn serve(
     let api_config = cairn_api::ApiConfig {
         public_url: config.public_url.clone(),
         body_limit: config.body_limit,
+        attachment_limit: config.attachment_limit,
     };
     let app = cairn_api::app(cairn_api::AppState::new(store.clone(), api_config));
     axum::serve(

@@ -87,16 +87,18 @@ impl Store {
                 .push(&format!(" ORDER BY entity_id, {column}"));
             sql
         };
-        let (sources, tags, taxonomies, observables) = (
+        let (sources, tags, taxonomies, observables, attachments) = (
             links("entity_sources", "source_id"),
             links("entity_tags", "tag"),
             links("entity_taxonomies", "taxonomy_id"),
             links("entity_observables", "observable_id"),
+            links("entity_attachments", "attachment_id"),
         );
         let sources = grouped(on_reader!(self, |pool| fetch_all!(pool, (String, String), sources))?);
         let tags = grouped(on_reader!(self, |pool| fetch_all!(pool, (String, String), tags))?);
         let taxonomies = grouped(on_reader!(self, |pool| fetch_all!(pool, (String, i64), taxonomies))?);
         let observables = grouped(on_reader!(self, |pool| fetch_all!(pool, (String, i64), observables))?);
+        let attachments = grouped(on_reader!(self, |pool| fetch_all!(pool, (String, i64), attachments))?);
         rows.into_iter()
             .map(
                 |(id, stix_id, entity_type, title, data, meta, observed_at, half_life, created_at, last_updated_at)| {
@@ -115,6 +117,7 @@ impl Store {
                         tags: tags.get(&id).cloned().unwrap_or_default(),
                         taxonomies: taxonomies.get(&id).cloned().unwrap_or_default(),
                         observables: observables.get(&id).cloned().unwrap_or_default(),
+                        attachments: attachments.get(&id).cloned().unwrap_or_default(),
                         created_at: Timestamp::from_micros(created_at),
                         last_updated_at: Timestamp::from_micros(last_updated_at),
                     })
@@ -342,16 +345,21 @@ fn entity_statements(writes: &[EntityWrite], now: i64) -> EntityStatements {
             clear.arg_list(replaced.iter().cloned());
             out.push(clear);
         }
-        let relinked: Vec<String> = writes
-            .iter()
-            .filter(|w| w.exists && w.extracts.is_some())
-            .map(|w| w.id.to_string())
-            .collect();
-        if !relinked.is_empty() {
-            let mut clear = Sql::new("DELETE FROM entity_observables WHERE entity_id IN ");
-            clear.arg_list(relinked);
-            out.push(clear);
-        }
+        // Observable and attachment links change only when the write names them.
+        let given = |table: &str, named: &dyn Fn(&EntityWrite) -> bool| {
+            let ids: Vec<String> = writes
+                .iter()
+                .filter(|w| w.exists && named(w))
+                .map(|w| w.id.to_string())
+                .collect();
+            (!ids.is_empty()).then(|| {
+                let mut clear = Sql::new(&format!("DELETE FROM {table} WHERE entity_id IN "));
+                clear.arg_list(ids);
+                clear
+            })
+        };
+        out.extend(given("entity_observables", &|w| w.extracts.is_some()));
+        out.extend(given("entity_attachments", &|w| w.attachments.is_some()));
     }
     let pairs = |f: &dyn Fn(&EntityWrite) -> Vec<Arg>| -> Vec<Vec<Arg>> {
         writes
@@ -362,6 +370,12 @@ fn entity_statements(writes: &[EntityWrite], now: i64) -> EntityStatements {
     let sources = pairs(&|w| w.sources.iter().map(|s| Arg::from(s.to_string())).collect());
     let tags = pairs(&|w| w.meta.tags.iter().map(|t| Arg::from(t.as_str())).collect());
     let taxonomies = pairs(&|w| w.taxonomies.iter().map(|t| Arg::from(*t)).collect());
+    let attachments = pairs(&|w| w.attachments.iter().flatten().map(|a| Arg::from(*a)).collect());
+    out.extend(insert_rows(
+        "INSERT INTO entity_attachments (entity_id, attachment_id)",
+        attachments,
+        "ON CONFLICT DO NOTHING",
+    ));
     out.extend(insert_rows(
         "INSERT INTO entity_sources (entity_id, source_id)",
         sources,

@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod sql;
+mod attachments;
 pub mod bootstrap;
 mod dialect;
 pub mod entities;
@@ -85,12 +86,15 @@ impl Default for StoreOptions {
 pub struct Store {
     pools: Arc<Pools>,
     options: StoreOptions,
+    /// Where SQLite keeps attachment contents: `attachments/` beside the database file.
+    blob_dir: Option<std::path::PathBuf>,
 }
 
 impl Store {
     /// Opens the database a URL names (`sqlite://path/to/cairn.db`, `postgres://…`), creating
     /// a SQLite file if needed. Does not migrate: call [`Store::migrate`].
     pub async fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let mut blob_dir = None;
         let pools = match Backend::of_url(url) {
             Some(Backend::Sqlite) => {
                 let base = SqliteConnectOptions::from_str(url)
@@ -100,6 +104,8 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
+                let file = base.get_filename();
+                blob_dir = Some(file.parent().unwrap_or(std::path::Path::new(".")).join("attachments"));
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
                     .connect_with(base.clone())
@@ -132,6 +138,7 @@ impl Store {
         Ok(Store {
             pools: Arc::new(pools),
             options,
+            blob_dir,
         })
     }
 

@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_list_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0004_list_indexes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "attachments",
+        sqlite: include_str!("../migrations/sqlite/0005_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0005_attachments.sql"),
+    },
 ];
 
 const LEDGER: &str = "CREATE TABLE IF NOT EXISTS cairn_migrations (

@@ -11,6 +11,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 impl From<i64> for Arg {
@@ -245,6 +246,7 @@ macro_rules! bind_args {
                 $crate::sql::Arg::Text(v) => q.bind(v.as_str()),
                 $crate::sql::Arg::OptText(v) => q.bind(v.as_deref()),
                 $crate::sql::Arg::Bool(v) => q.bind(*v),
+                $crate::sql::Arg::Bytes(v) => q.bind(v.as_slice()),
             };
         }
         q

@@ -76,7 +76,7 @@ impl EntityDto {
             meta: Value::Object(meta),
             sources: links.urls(Collection::Sources, entity.sources),
             observables: links.urls(Collection::Observables, entity.observables),
-            attachments: Vec::new(),
+            attachments: links.urls(Collection::Attachments, entity.attachments),
             datasets: Vec::new(),
             outgoing_feeds: Vec::new(),
             incoming_feed: None,
@@ -94,6 +94,8 @@ struct Parsed {
     meta: EntityMeta,
     sources: Option<Vec<SourceId>>,
     taxonomies: Vec<i64>,
+    /// `None` when the payload does not name them.
+    attachments: Option<Vec<i64>>,
 }
 
 /// Checks the shape of one entity payload at `at`, collecting every problem.
@@ -109,6 +111,7 @@ fn parse(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Parsed>
     let mut id = None;
     let mut sources = None;
     let mut taxonomies = Vec::new();
+    let mut attachments = None;
     for (key, field) in object {
         let here = format!("{at}/{}", entity::escape(key));
         match key.as_str() {
@@ -131,12 +134,24 @@ fn parse(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Parsed>
             "sources" => sources = source_references(field, &here, problems),
             "attachments" => match field.as_array() {
                 Some(items) => {
+                    let mut ids = Vec::new();
                     for (i, item) in items.iter().enumerate() {
-                        problems.push(Problem::at(
-                            format!("{here}/{i}"),
-                            format!("attachment {item} does not exist"),
-                        ));
+                        let id = match item {
+                            Value::Number(n) => n.as_i64(),
+                            Value::String(s) => {
+                                id_in_reference(s, Collection::Attachments).and_then(|t| t.parse().ok())
+                            }
+                            _ => None,
+                        };
+                        match id.filter(|n| *n > 0) {
+                            Some(id) => ids.push(id),
+                            None => problems.push(Problem::at(
+                                format!("{here}/{i}"),
+                                format!("{item} is not an attachment id or URL"),
+                            )),
+                        }
                     }
+                    attachments = Some(ids);
                 }
                 None => problems.push(Problem::at(
                     here,
@@ -187,6 +202,7 @@ fn parse(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Parsed>
         meta,
         sources,
         taxonomies,
+        attachments,
     })
 }
 
@@ -234,6 +250,24 @@ async fn check_references(
     let existing = state.store.existing_sources(&wanted_sources).await?;
     let visible = caller.scope.visible_sources();
     let usable = |s: &SourceId| existing.contains(s) && visible.as_ref().is_none_or(|v| v.contains(s));
+    let wanted_attachments: Vec<i64> = items
+        .iter()
+        .flat_map(|(_, p)| p.attachments.iter().flatten().copied())
+        .collect();
+    let attachments = state
+        .store
+        .visible_attachments(&caller.scope, caller.user_id, &wanted_attachments)
+        .await?;
+    for (at, parsed) in items {
+        for (i, attachment) in parsed.attachments.iter().flatten().enumerate() {
+            if !attachments.contains(attachment) {
+                problems.push(Problem::at(
+                    format!("{at}/attachments/{i}"),
+                    format!("attachment {attachment} does not exist"),
+                ));
+            }
+        }
+    }
     let wanted_taxonomies: Vec<i64> = items.iter().flat_map(|(_, p)| p.taxonomies.iter().copied()).collect();
     let taxonomies = state.store.existing_taxonomies(&wanted_taxonomies).await?;
     for (at, parsed) in items {
@@ -303,6 +337,7 @@ fn write_for(parsed: Parsed, id: Uuid, exists: bool, existing: Option<&Entity>, 
         stix_id,
         mut document,
         extracts,
+        ..
     } = parsed.data;
     let stix_id = stix_id
         .or_else(|| existing.map(|e| e.stix_id.clone()))
@@ -328,7 +363,35 @@ fn write_for(parsed: Parsed, id: Uuid, exists: bool, existing: Option<&Entity>, 
         } else {
             Some(extracts.unwrap_or_default())
         },
+        attachments: if exists {
+            parsed.attachments
+        } else {
+            Some(parsed.attachments.unwrap_or_default())
+        },
     }
+}
+
+/// The descriptions' images may show only the entity's own attachments (those the request
+/// names, or for an update that names none, those it has).
+fn image_problems(at: &str, parsed: &Parsed, current: &[i64]) -> Vec<Problem> {
+    let attached = parsed.attachments.as_deref().unwrap_or(current);
+    parsed
+        .data
+        .image_attachments
+        .iter()
+        .filter(|id| !attached.contains(id))
+        .map(|id| {
+            let field = if parsed.data.document.get("description").and_then(Value::as_str).is_some_and(|d| d.contains(&format!("entity-attachments/{id}/download"))) {
+                "description"
+            } else {
+                "short_description"
+            };
+            Problem::at(
+                format!("{at}/data/{field}"),
+                format!("the {field} shows attachment {id}, which is not one of this entity's attachments: list it in attachments"),
+            )
+        })
+        .collect()
 }
 
 fn entity_ref(raw: &str) -> EntityRef {
@@ -413,6 +476,7 @@ pub async fn create(
         )));
     }
     let id = parsed.id.unwrap_or_else(Uuid::new_v4);
+    ApiError::check(image_problems("/data", &parsed, &[]))?;
     let write = write_for(parsed, id, false, None, &caller);
     let stored = state.store.write_entities(&[write]).await?.remove(0);
     Ok(envelope::single(
@@ -488,7 +552,7 @@ pub async fn put(
     let keys = state.store.entity_keys(&caller.scope, &ids, &stix_ids).await?;
     let mut seen_ids = HashSet::new();
     let mut seen_stix = HashSet::new();
-    let mut plan: Vec<(Parsed, Uuid, bool)> = Vec::new();
+    let mut plan: Vec<(String, Parsed, Uuid, bool)> = Vec::new();
     for (at, p) in parsed {
         let by_id = p.id.and_then(|id| keys.iter().find(|k| k.id == id && k.visible));
         let by_stix = p
@@ -515,22 +579,30 @@ pub async fn put(
                 if !seen_ids.insert(id) || p.data.stix_id.as_ref().is_some_and(|s| !seen_stix.insert(s.clone())) {
                     problems.push(Problem::at(at, "the same entity appears twice in this request"));
                 } else {
-                    plan.push((p, id, exists));
+                    plan.push((at, p, id, exists));
                 }
             }
             Err(problem) => problems.push(problem),
         }
     }
-    ApiError::check(problems)?;
+    ApiError::check(std::mem::take(&mut problems))?;
     let replaced: Vec<Uuid> = plan
         .iter()
-        .filter(|(_, _, exists)| *exists)
-        .map(|(_, id, _)| *id)
+        .filter(|(_, _, _, exists)| *exists)
+        .map(|(_, _, id, _)| *id)
         .collect();
     let existing = state.store.entities_by_ids(&replaced).await?;
+    for (at, p, id, _) in &plan {
+        let current = existing
+            .iter()
+            .find(|e| e.id == *id)
+            .map_or(&[][..], |e| e.attachments.as_slice());
+        problems.extend(image_problems(at, p, current));
+    }
+    ApiError::check(problems)?;
     let writes: Vec<EntityWrite> = plan
         .into_iter()
-        .map(|(p, id, exists)| {
+        .map(|(_, p, id, exists)| {
             let current = existing.iter().find(|e| e.id == id);
             write_for(p, id, exists, current, &caller)
         })
@@ -596,6 +668,7 @@ pub async fn patch(
             )));
         }
     }
+    ApiError::check(image_problems("/data", &parsed, &current.attachments))?;
     let write = write_for(parsed, current.id, true, Some(&current), &caller);
     let stored = state.store.write_entities(&[write]).await?.remove(0);
     Ok(envelope::single(

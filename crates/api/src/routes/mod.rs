@@ -1,5 +1,6 @@
 //! The endpoints, one module per resource.
 
+pub mod attachments;
 pub mod entities;
 pub mod groups;
 pub mod observables;

@@ -37,6 +37,7 @@ macro_rules! on_both_backends {
 pub struct Settings {
     pub public_url: Option<String>,
     pub body_limit: Option<usize>,
+    pub attachment_limit: Option<usize>,
     pub count_threshold: Option<u64>,
 }
 
@@ -118,6 +119,7 @@ impl TestApp {
             database_url: Some(database.url.clone()),
             public_url: settings.public_url,
             body_limit: settings.body_limit,
+            attachment_limit: settings.attachment_limit,
             count_threshold: settings.count_threshold,
             max_connections: Some(4),
         };
