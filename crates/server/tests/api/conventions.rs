@@ -563,6 +563,19 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         ("/private/groups", &["get"]),
         ("/private/status", &["get"]),
         ("/healthz", &["get"]),
+        ("/api/v2/entities", &["get", "post", "put"]),
+        ("/api/v2/entities/{id}", &["get", "patch", "delete"]),
+        ("/api/v2/observables", &["get", "post", "put"]),
+        ("/api/v2/observables/{id}", &["get", "patch", "delete"]),
+        ("/api/v2/relationships", &["get", "post", "put"]),
+        ("/api/v2/relationships/{id}", &["get", "patch", "delete"]),
+        ("/api/v2/taxonomies", &["get", "post"]),
+        ("/api/v2/taxonomies/{id}", &["get", "patch", "delete"]),
+        ("/api/v2/tags", &["get"]),
+        ("/api/v2/entity-attachments", &["post"]),
+        ("/api/v2/entity-attachments/{id}", &["get"]),
+        ("/api/v2/entity-attachments/{id}/download", &["get"]),
+        ("/private/entity-attachments/{id}/download", &["get"]),
     ] {
         for method in methods {
             let operation = &paths[path][*method];
@@ -588,6 +601,21 @@ async fn the_openapi_document_describes_every_route(backend: Backend) {
         .collect();
     for expected in ["limit", "offset", "sort", "data", "filter[name]", "filter[source_type]"] {
         assert!(parameters.contains(&expected), "{expected} missing from {parameters:?}");
+    }
+    let entity_filters = &paths["/api/v2/entities"]["get"]["parameters"];
+    let names: Vec<&str> = entity_filters
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "filter[data.type]",
+        "filter[observables]",
+        "filter[last_updated_at]",
+        "filter[meta.tlp_color]",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
     assert!(paths["/api/v2/groups"]["post"]["responses"]["413"].is_object());
 
