@@ -61,6 +61,12 @@ pub fn hide_unseen_ids(query: &mut ListQuery, field: &str, visible: impl Fn(&uui
     }
 }
 
+/// [`hide_unseen_ids`] for `filter[sources]`: sources outside the caller's scope match nothing.
+pub fn hide_unseen_sources(query: &mut ListQuery, scope: &cairn_domain::visibility::VisibilityScope) {
+    let visible = scope.visible_sources();
+    hide_unseen_ids(query, "sources", |s| visible.as_ref().is_none_or(|v| v.contains(s)));
+}
+
 /// The UUIDs a query's `field` conditions name.
 pub fn filtered_ids(query: &ListQuery, field: &str) -> Vec<uuid::Uuid> {
     use cairn_domain::filter::Value;

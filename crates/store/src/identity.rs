@@ -282,7 +282,7 @@ impl Store {
         self.existing_ids("access_groups", ids).await
     }
 
-    async fn existing_ids(&self, table: &str, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    pub(crate) async fn existing_ids(&self, table: &str, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
         let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE id IN "));
         sql.arg_list(ids.iter().copied());
         let rows: Vec<(i64,)> = on_reader!(self, |pool| fetch_all!(pool, (i64,), sql))?;

@@ -69,14 +69,7 @@ impl Store {
 
     /// Which of `ids` are taxonomies.
     pub async fn existing_taxonomies(&self, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
-        let mut sql = Sql::new("SELECT id FROM taxonomies WHERE id IN ");
-        sql.arg_list(ids.iter().copied());
-        let rows: Vec<(i64,)> = on_reader!(self, |pool| fetch_all!(pool, (i64,), sql))?;
-        Ok(ids
-            .iter()
-            .copied()
-            .filter(|id| rows.iter().any(|(r,)| r == id))
-            .collect())
+        self.existing_ids("taxonomies", ids).await
     }
 
     /// Creates a taxonomy under `parent` (or at the root).

@@ -21,9 +21,6 @@ use std::collections::HashSet;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// The most entities one bulk request may carry.
-pub const MAX_BULK: usize = 10_000;
-
 /// Top-level fields Cairn returns that clients may send back unchanged; they are ignored.
 const READ_ONLY: [&str; 7] = [
     "observables",
@@ -413,10 +410,7 @@ pub async fn list(
     caller.require(Permission::read("entities"))?;
     reject_removed_parameters(raw.as_deref())?;
     let (mut query, attributes) = query::list_query(raw.as_deref(), &entity::SPEC)?;
-    let visible = caller.scope.visible_sources();
-    query::hide_unseen_ids(&mut query, "sources", |s| {
-        visible.as_ref().is_none_or(|v| v.contains(s))
-    });
+    query::hide_unseen_sources(&mut query, &caller.scope);
     let page = state.store.list_entities(&caller.scope, &query).await?;
     let now = Timestamp::now();
     Ok(envelope::list(page, &query, &attributes, |e| {
@@ -519,23 +513,7 @@ pub async fn put(
     caller.require(Permission::modify("entities"))?;
     reject_removed_parameters(raw.as_deref())?;
     let mut problems = Vec::new();
-    let items = match envelope_data(&body, &mut problems) {
-        Some(Value::Array(items)) if items.len() <= MAX_BULK => items.as_slice(),
-        Some(Value::Array(items)) => {
-            return Err(ApiError::pointer(
-                "/data",
-                format!("{} entities in one request; at most {MAX_BULK}", items.len()),
-            ))
-        }
-        Some(_) => {
-            problems.push(Problem::at(
-                "/data",
-                "a bulk update takes a list: {\"data\": [<entity>, …]}",
-            ));
-            &[]
-        }
-        None => &[],
-    };
+    let items = super::bulk_items(&body, "entity")?;
     let mut parsed = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let at = format!("/data/{i}");

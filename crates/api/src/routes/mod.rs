@@ -20,6 +20,30 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// The most objects one bulk request may carry.
+pub const MAX_BULK: usize = 10_000;
+
+/// The items of a bulk body `{"data": [<noun>, …]}`, at most [`MAX_BULK`] of them.
+pub fn bulk_items<'a>(body: &'a serde_json::Value, noun: &str) -> Result<&'a [serde_json::Value], ApiError> {
+    if let Some(extra) = body.as_object().and_then(|o| o.keys().find(|k| *k != "data")) {
+        return Err(ApiError::pointer(
+            format!("/{extra}"),
+            format!("'{extra}' belongs inside data"),
+        ));
+    }
+    match body.get("data") {
+        Some(serde_json::Value::Array(items)) if items.len() <= MAX_BULK => Ok(items),
+        Some(serde_json::Value::Array(items)) => Err(ApiError::pointer(
+            "/data",
+            format!("{} items in one request; at most {MAX_BULK}", items.len()),
+        )),
+        _ => Err(ApiError::pointer(
+            "/",
+            format!("the body must be {{\"data\": [<{noun}>, …]}}"),
+        )),
+    }
+}
+
 /// A reference to another object in a request body: its id, or the URL Cairn gave for it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(untagged)]

@@ -216,10 +216,7 @@ pub async fn list(
         }
         condition.values = forms;
     }
-    let visible = caller.scope.visible_sources();
-    query::hide_unseen_ids(&mut query, "sources", |s| {
-        visible.as_ref().is_none_or(|v| v.contains(s))
-    });
+    query::hide_unseen_sources(&mut query, &caller.scope);
     let named = query::filtered_ids(&query, "entities");
     if !named.is_empty() {
         let seen: Vec<_> = state
@@ -297,30 +294,21 @@ pub async fn put(
 
 async fn write(state: &AppState, caller: &Caller, body: &Value, bulk: bool) -> Result<Vec<Observable>, ApiError> {
     let mut problems = Vec::new();
-    let items: Vec<(String, &Value)> = match (body.get("data"), bulk) {
-        (Some(Value::Array(items)), true) if items.len() <= crate::routes::entities::MAX_BULK => items
+    let items: Vec<(String, &Value)> = if bulk {
+        super::bulk_items(body, "observable")?
             .iter()
             .enumerate()
             .map(|(i, v)| (format!("/data/{i}"), v))
-            .collect(),
-        (Some(Value::Array(items)), true) => {
-            return Err(ApiError::pointer(
-                "/data",
-                format!(
-                    "{} observables in one request; at most {}",
-                    items.len(),
-                    crate::routes::entities::MAX_BULK
-                ),
-            ))
-        }
-        (Some(item), false) if item.is_object() => vec![("/data".to_owned(), item)],
-        _ => {
-            let shape = if bulk {
-                "{\"data\": [{\"type\": …, \"value\": …}, …]}"
-            } else {
-                "{\"data\": {\"type\": …, \"value\": …}}"
-            };
-            return Err(ApiError::pointer("/", format!("the body must be {shape}")));
+            .collect()
+    } else {
+        match body.get("data") {
+            Some(item) if item.is_object() => vec![("/data".to_owned(), item)],
+            _ => {
+                return Err(ApiError::pointer(
+                    "/",
+                    "the body must be {\"data\": {\"type\": …, \"value\": …}}",
+                ))
+            }
         }
     };
     if let Some(extra) = body.as_object().and_then(|o| o.keys().find(|k| *k != "data")) {

@@ -6,7 +6,7 @@ use crate::envelope::{self, ListEnvelope, Single};
 use crate::error::ApiError;
 use crate::links::{id_in_reference, Collection, Links};
 use crate::query;
-use crate::routes::entities::{source_references, unusable_sources, MAX_BULK};
+use crate::routes::entities::{source_references, unusable_sources};
 use crate::routes::path_uuid;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
@@ -349,10 +349,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::read("relationships"))?;
     let (mut query, attributes) = query::list_query(raw.as_deref(), &relationship::SPEC)?;
-    let visible = caller.scope.visible_sources();
-    query::hide_unseen_ids(&mut query, "sources", |s| {
-        visible.as_ref().is_none_or(|v| v.contains(s))
-    });
+    query::hide_unseen_sources(&mut query, &caller.scope);
     let page = state.store.list_relationships(&caller.scope, &query).await?;
     Ok(envelope::list(page, &query, &attributes, |r| {
         RelationshipDto::from_domain(r, &links)
@@ -444,21 +441,7 @@ pub async fn put(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::modify("relationships"))?;
-    let items = match body.get("data") {
-        Some(Value::Array(items)) if items.len() <= MAX_BULK => items,
-        Some(Value::Array(items)) => {
-            return Err(ApiError::pointer(
-                "/data",
-                format!("{} relationships in one request; at most {MAX_BULK}", items.len()),
-            ))
-        }
-        _ => {
-            return Err(ApiError::pointer(
-                "/",
-                "the body must be {\"data\": [<relationship>, …]}",
-            ))
-        }
-    };
+    let items = super::bulk_items(&body, "relationship")?;
     let mut problems = Vec::new();
     let mut parsed = Vec::new();
     for (i, item) in items.iter().enumerate() {
