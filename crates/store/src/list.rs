@@ -6,6 +6,9 @@ use crate::Store;
 use cairn_domain::filter::{Condition, ListPage, ListQuery, Op, TextMatch, Value};
 use cairn_domain::StoreError;
 
+/// From this offset on, a page's ids are found before its rows are read.
+const DEFERRED_FROM_OFFSET: u64 = 1000;
+
 /// How a filter or sort field maps onto SQL.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Column {
@@ -83,8 +86,6 @@ impl Store {
             });
         }
 
-        let mut page = Sql::new(&format!("SELECT {select} FROM "));
-        page.append(&from).append(&filter).push(" ORDER BY ");
         let now = cairn_domain::Timestamp::now().micros();
         let sort: Vec<(String, bool)> = if query.sort.is_empty() {
             listing
@@ -110,15 +111,35 @@ impl Store {
         } else {
             " ASC"
         };
-        for (expr, descending) in sort {
-            page.push(&expr).push(if descending { " DESC, " } else { " ASC, " });
+        let mut order = String::from(" ORDER BY ");
+        for (expr, descending) in &sort {
+            order.push_str(expr);
+            order.push_str(if *descending { " DESC, " } else { " ASC, " });
         }
-        page.push(listing.id)
-            .push(tiebreak)
-            .push(" LIMIT ")
-            .arg(i64::from(query.limit));
-        page.push(" OFFSET ")
+        order.push_str(listing.id);
+        order.push_str(tiebreak);
+
+        let mut window = Sql::new(&order);
+        window.push(" LIMIT ").arg(i64::from(query.limit));
+        window
+            .push(" OFFSET ")
             .arg(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        let mut page = Sql::new(&format!("SELECT {select} FROM "));
+        page.append(&from);
+        if query.offset >= DEFERRED_FROM_OFFSET {
+            // Deep pages: find the page's ids first (the index alone can answer that), then
+            // read only those rows, instead of reading every row the offset skips.
+            page.push(" WHERE ")
+                .push(listing.id)
+                .push(&format!(" IN (SELECT {} FROM ", listing.id));
+            page.append(&from)
+                .append(&filter)
+                .append(&window)
+                .push(")")
+                .push(&order);
+        } else {
+            page.append(&filter).append(&window);
+        }
         let items: Vec<R> = on_reader!(self, |pool| fetch_all!(pool, R, page))?;
         // A short page that starts inside the matches already tells how many there are: the
         // lookups integrations make thousands of times a minute need no count query.
