@@ -144,3 +144,39 @@ impl FromRequestParts<AppState> for Caller {
         Ok(caller)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_domain::visibility::VisibilityScope;
+
+    fn principal() -> Principal {
+        Principal {
+            user_id: 7,
+            username: "soar".into(),
+            is_admin: false,
+            permissions: [Permission::read("extracts")].into(),
+            scope: VisibilityScope::Grants(vec![]),
+            default_source: None,
+        }
+    }
+
+    #[test]
+    fn a_resolved_token_is_served_until_identities_change() {
+        let cache = PrincipalCache::default();
+        cache.put("hash".into(), principal(), None);
+        assert_eq!(cache.get("hash").map(|p| p.user_id), Some(7));
+        assert!(cache.get("other").is_none());
+        cache.invalidate();
+        assert!(cache.get("hash").is_none(), "a revocation or a group change clears it");
+    }
+
+    #[test]
+    fn an_expired_token_is_never_served_from_the_cache() {
+        let cache = PrincipalCache::default();
+        cache.put("hash".into(), principal(), Some(Timestamp::now().plus_days(-1)));
+        assert!(cache.get("hash").is_none());
+        cache.put("hash".into(), principal(), Some(Timestamp::now().plus_days(1)));
+        assert!(cache.get("hash").is_some());
+    }
+}
