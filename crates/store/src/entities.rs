@@ -210,7 +210,7 @@ impl Store {
         let extracts = writes.iter().filter_map(|w| w.extracts.as_ref()).flatten();
         let observables = observable_upserts(extracts.map(|e| (e.kind, e.value.as_str(), e.maliciousness)), now);
         in_transaction!(self, |tx| async {
-            for statement in &statements.before_observables {
+            for statement in &statements {
                 execute!(&mut *tx, statement)?;
             }
             let mut ids: HashMap<(String, String), i64> = HashMap::new();
@@ -274,12 +274,9 @@ impl Store {
     }
 }
 
-/// Statements for the entity rows and their source, tag and taxonomy links.
-struct EntityStatements {
-    before_observables: Vec<Sql>,
-}
-
-fn entity_statements(writes: &[EntityWrite], now: i64) -> EntityStatements {
+/// Statements for the entity rows and their source, tag, taxonomy and attachment links (the
+/// observable links follow once the observables have ids).
+fn entity_statements(writes: &[EntityWrite], now: i64) -> Vec<Sql> {
     let mut out = Vec::new();
     let replaced: Vec<String> = writes.iter().filter(|w| w.exists).map(|w| w.id.to_string()).collect();
     let observed = |w: &EntityWrite| w.meta.estimated_observed_time.map_or(now, Timestamp::micros);
@@ -391,9 +388,7 @@ fn entity_statements(writes: &[EntityWrite], now: i64) -> EntityStatements {
         taxonomies,
         "ON CONFLICT DO NOTHING",
     ));
-    EntityStatements {
-        before_observables: out.into_iter().filter(|s| !s.text.trim().is_empty()).collect(),
-    }
+    out
 }
 
 /// Upserts of observables, deduplicated in memory first (a statement may not touch the same
