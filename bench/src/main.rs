@@ -55,6 +55,10 @@ enum Bench {
         connections: usize,
         #[arg(long, default_value_t = 15)]
         seconds: u64,
+        /// Look up as an integration user holding only `read extracts` (visibility applies),
+        /// instead of as the administrator.
+        #[arg(long)]
+        analyst: bool,
     },
     /// The SDOs and relationships of MITRE ATT&CK Enterprise, carried into v2 payloads.
     Mitre {
@@ -192,7 +196,8 @@ async fn main() -> anyhow::Result<()> {
             observables,
             connections,
             seconds,
-        } => lookup(&cli.cairn, cli.backend, observables, connections, seconds).await,
+            analyst,
+        } => lookup(&cli.cairn, cli.backend, observables, connections, seconds, analyst).await,
         Bench::List { entities, requests } => list(&cli.cairn, cli.backend, cli.seed, entities, requests).await,
         Bench::Mitre { file, batch } => mitre(&cli.cairn, cli.backend, &file, batch).await,
     }
@@ -462,6 +467,7 @@ fn summarize(mut latencies: Vec<u64>, elapsed: f64) -> (f64, f64, f64) {
 /// Runs `connections` loops of GETs for `seconds`; `path(i)` gives the i-th request's path.
 async fn load(
     base: &str,
+    token: &'static str,
     connections: usize,
     seconds: u64,
     path: Arc<dyn Fn(u64) -> String + Send + Sync>,
@@ -479,7 +485,7 @@ async fn load(
                 let sent = Instant::now();
                 let response = client
                     .get(format!("{base}{}", path(rng.next())))
-                    .bearer_auth(ADMIN_TOKEN)
+                    .bearer_auth(token)
                     .send()
                     .await;
                 match response {
@@ -503,13 +509,44 @@ async fn load(
     Ok((rps, p50, p99, errors))
 }
 
-async fn lookup(cairn: &PathBuf, db: Db, count: u64, connections: usize, seconds: u64) -> anyhow::Result<()> {
+/// The token of the integration user `--analyst` lookups run as.
+const ANALYST_TOKEN: &str = "a11a1a11a11a1a11a11a1a11a11a1a11a11a1a11a11a1a11a11a1a11a11a1a11";
+
+async fn lookup(
+    cairn: &PathBuf,
+    db: Db,
+    count: u64,
+    connections: usize,
+    seconds: u64,
+    analyst: bool,
+) -> anyhow::Result<()> {
     let database = database(db).await?;
     let preload = Instant::now();
     {
         let store = Store::connect(&database.url, StoreOptions::default()).await?;
         store.migrate().await?;
         let admin = store.bootstrap(None).await?;
+        if analyst {
+            use cairn_domain::identity::{NewRole, NewUser};
+            let role = store
+                .create_role(&NewRole {
+                    name: "lookups".into(),
+                    description: None,
+                    permissions: ["read extracts".parse()?].into(),
+                })
+                .await?;
+            let user = store
+                .create_user(&NewUser {
+                    username: "soar".into(),
+                    email: None,
+                    is_admin: false,
+                    groups: admin.admin.groups.clone(),
+                    roles: vec![role.id],
+                })
+                .await?;
+            let secret = cairn_domain::token::TokenSecret::parse(ANALYST_TOKEN)?;
+            store.create_token(user.id, "bench", &secret.hash(), None).await?;
+        }
         let source = store
             .principal(&admin.admin)
             .await?
@@ -563,11 +600,35 @@ async fn lookup(cairn: &PathBuf, db: Db, count: u64, connections: usize, seconds
     let server = Server::start(cairn, database)?;
     let name = backend_name(db);
     // Warm up, then the baseline and the lookups back to back.
-    load(&server.base, connections, 2, Arc::new(|_| "/healthz".to_owned())).await?;
-    let (h_rps, h50, h99, _) = load(&server.base, connections, seconds, Arc::new(|_| "/healthz".to_owned())).await?;
+    let token = if analyst { ANALYST_TOKEN } else { ADMIN_TOKEN };
+    // The lookups must find what they look for: an empty answer would be a hollow figure.
+    let probe = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v2/observables?filter[value]={}",
+            server.base,
+            data::observable(count / 2).1
+        ))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json::<Value>()
+        .await?;
+    if probe["total_count"] != 1 {
+        bail!("a lookup of a loaded value did not find it: {probe}");
+    }
+    load(&server.base, token, connections, 2, Arc::new(|_| "/healthz".to_owned())).await?;
+    let (h_rps, h50, h99, _) = load(
+        &server.base,
+        token,
+        connections,
+        seconds,
+        Arc::new(|_| "/healthz".to_owned()),
+    )
+    .await?;
     let total = count;
     let (rps, p50, p99, errors) = load(
         &server.base,
+        token,
         connections,
         seconds,
         Arc::new(move |r| format!("/api/v2/observables?filter[value]={}", data::observable(r % total).1)),
@@ -578,7 +639,14 @@ async fn lookup(cairn: &PathBuf, db: Db, count: u64, connections: usize, seconds
     }
     row(
         name,
-        &format!("lookup filter[value] ({count} observables, {connections} connections)"),
+        &format!(
+            "lookup filter[value] as {} ({count} observables, {connections} connections)",
+            if analyst {
+                "an integration user (visibility applies)"
+            } else {
+                "the administrator"
+            }
+        ),
         format!("{rps:.0} req/s, p50 {p50:.1} ms, p99 {p99:.1} ms"),
         &format!("/healthz {h_rps:.0} req/s, p50 {h50:.1} ms, p99 {h99:.1} ms"),
         format!("{:.2}", rps / h_rps),
