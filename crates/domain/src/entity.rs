@@ -845,27 +845,11 @@ pub fn validate_meta(meta: &Value, at: &str, problems: &mut Vec<Problem>) -> Ent
         if value.is_null() {
             continue;
         }
-        let time = |problems: &mut Vec<Problem>| match value.as_str().map(Timestamp::parse) {
-            Some(Ok(t)) => Some(t),
-            _ => {
-                problems.push(Problem::at(
-                    here.clone(),
-                    format!("{key} must be an RFC 3339 timestamp, not {value}"),
-                ));
-                None
-            }
-        };
         match key.as_str() {
-            "tlp_color" => match value.as_str().map(str::parse::<TlpColor>) {
-                Some(Ok(t)) => out.tlp_color = Some(t),
-                _ => problems.push(Problem::at(
-                    here,
-                    format!("{value} is not a TLP colour (one of {})", TlpColor::NAMES.join(", ")),
-                )),
-            },
-            "estimated_observed_time" => out.estimated_observed_time = time(problems),
-            "estimated_threat_start_time" => out.estimated_threat_start_time = time(problems),
-            "estimated_threat_end_time" => out.estimated_threat_end_time = time(problems),
+            "tlp_color" => out.tlp_color = meta_tlp(value, &here, problems),
+            "estimated_observed_time" => out.estimated_observed_time = meta_time(key, value, &here, problems),
+            "estimated_threat_start_time" => out.estimated_threat_start_time = meta_time(key, value, &here, problems),
+            "estimated_threat_end_time" => out.estimated_threat_end_time = meta_time(key, value, &here, problems),
             "half_life" => match value.as_i64() {
                 Some(days) if (1..=36_500).contains(&days) => out.half_life = Some(days),
                 _ => problems.push(Problem::at(
@@ -914,15 +898,58 @@ pub fn validate_meta(meta: &Value, at: &str, problems: &mut Vec<Problem>) -> Ent
             _ => problems.push(Problem::at(here, format!("'{key}' is not a meta property"))),
         }
     }
-    if let (Some(start), Some(end)) = (out.estimated_threat_start_time, out.estimated_threat_end_time) {
+    check_threat_window(
+        out.estimated_threat_start_time,
+        out.estimated_threat_end_time,
+        at,
+        problems,
+    );
+    out
+}
+
+/// A `meta` timestamp field (RFC 3339), or a problem at `here`.
+pub fn meta_time(key: &str, value: &Value, here: &str, problems: &mut Vec<Problem>) -> Option<Timestamp> {
+    match value.as_str().map(Timestamp::parse) {
+        Some(Ok(t)) => Some(t),
+        _ => {
+            problems.push(Problem::at(
+                here,
+                format!("{key} must be an RFC 3339 timestamp, not {value}"),
+            ));
+            None
+        }
+    }
+}
+
+/// A `meta.tlp_color`, or a problem at `here`.
+pub fn meta_tlp(value: &Value, here: &str, problems: &mut Vec<Problem>) -> Option<TlpColor> {
+    match value.as_str().map(str::parse::<TlpColor>) {
+        Some(Ok(t)) => Some(t),
+        _ => {
+            problems.push(Problem::at(
+                here,
+                format!("{value} is not a TLP colour (one of {})", TlpColor::NAMES.join(", ")),
+            ));
+            None
+        }
+    }
+}
+
+/// A threat cannot end before it starts (`meta_at` is the `meta` object's pointer).
+pub fn check_threat_window(
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+    meta_at: &str,
+    problems: &mut Vec<Problem>,
+) {
+    if let (Some(start), Some(end)) = (start, end) {
         if end < start {
             problems.push(Problem::at(
-                format!("{at}/estimated_threat_end_time"),
+                format!("{meta_at}/estimated_threat_end_time"),
                 "the threat cannot end before it starts",
             ));
         }
     }
-    out
 }
 
 impl EntityMeta {

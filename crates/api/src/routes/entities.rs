@@ -6,6 +6,7 @@ use crate::envelope::{self, ListEnvelope, Single};
 use crate::error::{ApiError, Problems};
 use crate::links::{id_in_reference, Collection, Links};
 use crate::query;
+use crate::routes::{source_references, unusable_sources};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -203,36 +204,6 @@ fn parse(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Parsed>
     })
 }
 
-/// `[{"source_id": id} | id | url]`.
-pub(crate) fn source_references(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Vec<SourceId>> {
-    let Some(items) = value.as_array() else {
-        problems.push(Problem::at(
-            at,
-            "sources must be a list of source ids, URLs or {\"source_id\": …}",
-        ));
-        return None;
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let text = match item {
-            Value::String(s) => Some(s.as_str()),
-            Value::Object(o) => o.get("source_id").and_then(Value::as_str),
-            _ => None,
-        };
-        match text
-            .and_then(|t| id_in_reference(t, Collection::Sources))
-            .map(Uuid::parse_str)
-        {
-            Some(Ok(id)) => out.push(id),
-            _ => problems.push(Problem::at(
-                format!("{at}/{i}"),
-                format!("{item} is not a source id, URL or {{\"source_id\": …}}"),
-            )),
-        }
-    }
-    Some(out)
-}
-
 /// Checks every reference the payloads make against the store, in one query per kind.
 async fn check_references(
     state: &AppState,
@@ -244,9 +215,8 @@ async fn check_references(
         .iter()
         .flat_map(|(_, p)| p.sources.iter().flatten().copied())
         .collect();
-    let existing = state.store.existing_sources(&wanted_sources).await?;
-    let visible = caller.scope.visible_sources();
-    let usable = |s: &SourceId| existing.contains(s) && visible.as_ref().is_none_or(|v| v.contains(s));
+    let unusable = unusable_sources(state, caller, &wanted_sources).await?;
+    let usable = |s: &SourceId| !unusable.contains(s);
     let wanted_attachments: Vec<i64> = items
         .iter()
         .flat_map(|(_, p)| p.attachments.iter().flatten().copied())
@@ -295,22 +265,6 @@ async fn check_references(
         }
     }
     Ok(())
-}
-
-/// The sources among `wanted` that the caller cannot tie objects to: those that do not exist
-/// and those the caller cannot see (which, to the caller, do not exist either).
-pub(crate) async fn unusable_sources(
-    state: &AppState,
-    caller: &Caller,
-    wanted: &[SourceId],
-) -> Result<Vec<SourceId>, ApiError> {
-    let existing = state.store.existing_sources(wanted).await?;
-    let visible = caller.scope.visible_sources();
-    Ok(wanted
-        .iter()
-        .copied()
-        .filter(|s| !existing.contains(s) || visible.as_ref().is_some_and(|v| !v.contains(s)))
-        .collect())
 }
 
 fn reject_removed_parameters(raw: Option<&str>) -> Result<(), ApiError> {

@@ -7,7 +7,7 @@ use crate::envelope::{self, ListEnvelope, Single};
 use crate::error::{ApiError, Problems};
 use crate::links::{Collection, Links};
 use crate::query;
-use crate::routes::{path_int, require_existing, uuid_references, Reference};
+use crate::routes::{path_int, require_existing, unusable_sources, uuid_references, Reference};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -79,13 +79,10 @@ async fn allowed_sources(
     problems: &mut Problems,
 ) -> Result<Vec<SourceId>, ApiError> {
     let ids = uuid_references(references, Collection::Sources, "/data/allowed_sources", problems);
-    let existing = state.store.existing_sources(&ids).await?;
-    let visible: Vec<SourceId> = match caller.scope.visible_sources() {
-        None => existing,
-        Some(mine) => existing.into_iter().filter(|id| mine.contains(id)).collect(),
-    };
+    let unusable = unusable_sources(state, caller, &ids).await?;
+    let usable: Vec<SourceId> = ids.iter().copied().filter(|id| !unusable.contains(id)).collect();
     if ids.len() == references.len() {
-        require_existing(&ids, &visible, Collection::Sources, "/data/allowed_sources", problems);
+        require_existing(&ids, &usable, Collection::Sources, "/data/allowed_sources", problems);
     }
     Ok(ids)
 }

@@ -14,9 +14,14 @@ pub mod taxonomies;
 pub mod tokens;
 pub mod users;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, Problems};
 use crate::links::{id_in_reference, Collection};
+use crate::state::AppState;
+use cairn_domain::source::SourceId;
+use cairn_domain::Problem;
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -138,6 +143,52 @@ pub fn require_existing<T: PartialEq + std::fmt::Display>(
             ));
         }
     }
+}
+
+/// `[{"source_id": id} | id | url]`.
+pub(crate) fn source_references(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Vec<SourceId>> {
+    let Some(items) = value.as_array() else {
+        problems.push(Problem::at(
+            at,
+            "sources must be a list of source ids, URLs or {\"source_id\": …}",
+        ));
+        return None;
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let text = match item {
+            Value::String(s) => Some(s.as_str()),
+            Value::Object(o) => o.get("source_id").and_then(Value::as_str),
+            _ => None,
+        };
+        match text
+            .and_then(|t| id_in_reference(t, Collection::Sources))
+            .map(Uuid::parse_str)
+        {
+            Some(Ok(id)) => out.push(id),
+            _ => problems.push(Problem::at(
+                format!("{at}/{i}"),
+                format!("{item} is not a source id, URL or {{\"source_id\": …}}"),
+            )),
+        }
+    }
+    Some(out)
+}
+
+/// The sources among `wanted` that the caller cannot tie objects to: those that do not exist
+/// and those the caller cannot see (which, to the caller, do not exist either).
+pub(crate) async fn unusable_sources(
+    state: &AppState,
+    caller: &Caller,
+    wanted: &[SourceId],
+) -> Result<Vec<SourceId>, ApiError> {
+    let existing = state.store.existing_sources(wanted).await?;
+    let visible = caller.scope.visible_sources();
+    Ok(wanted
+        .iter()
+        .copied()
+        .filter(|s| !existing.contains(s) || visible.as_ref().is_some_and(|v| !v.contains(s)))
+        .collect())
 }
 
 fn describe(reference: &Reference) -> String {

@@ -6,8 +6,8 @@ use crate::envelope::{self, ListEnvelope, Single};
 use crate::error::ApiError;
 use crate::links::{Collection, Links};
 use crate::query;
-use crate::routes::entities::{source_references, unusable_sources};
 use crate::routes::path_int;
+use crate::routes::{source_references, unusable_sources};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -301,6 +301,13 @@ async fn write(state: &AppState, caller: &Caller, body: &Value, bulk: bool) -> R
             .map(|(i, v)| (format!("/data/{i}"), v))
             .collect()
     } else {
+        // (bulk_items already refuses keys beside data)
+        if let Some(extra) = body.as_object().and_then(|o| o.keys().find(|k| *k != "data")) {
+            problems.push(Problem::at(
+                format!("/{}", escape(extra)),
+                format!("'{extra}' belongs inside data"),
+            ));
+        }
         match body.get("data") {
             Some(item) if item.is_object() => vec![("/data".to_owned(), item)],
             _ => {
@@ -311,12 +318,6 @@ async fn write(state: &AppState, caller: &Caller, body: &Value, bulk: bool) -> R
             }
         }
     };
-    if let Some(extra) = body.as_object().and_then(|o| o.keys().find(|k| *k != "data")) {
-        problems.push(Problem::at(
-            format!("/{}", escape(extra)),
-            format!("'{extra}' belongs inside data"),
-        ));
-    }
     let mut writes = Vec::new();
     for (at, item) in items {
         if let Some(w) = parse(item, &at, caller, &mut problems) {

@@ -6,13 +6,13 @@ use crate::envelope::{self, ListEnvelope, Single};
 use crate::error::ApiError;
 use crate::links::{id_in_reference, Collection, Links};
 use crate::query;
-use crate::routes::entities::{source_references, unusable_sources};
 use crate::routes::path_uuid;
+use crate::routes::{source_references, unusable_sources};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use cairn_domain::entity::escape;
+use cairn_domain::entity::{self, escape};
 use cairn_domain::permission::Permission;
 use cairn_domain::relationship::{self, Relationship, RelationshipWrite};
 use cairn_domain::source::SourceId;
@@ -229,38 +229,15 @@ fn parse(value: &Value, at: &str, problems: &mut Vec<Problem>) -> Option<Parsed>
                     if v.is_null() {
                         continue;
                     }
-                    let time = |problems: &mut Vec<Problem>| match v.as_str().map(Timestamp::parse) {
-                        Some(Ok(t)) => Some(t),
-                        _ => {
-                            problems.push(Problem::at(
-                                here.clone(),
-                                format!("{k} must be an RFC 3339 timestamp, not {v}"),
-                            ));
-                            None
-                        }
-                    };
                     match k.as_str() {
-                        "estimated_threat_start_time" => start = time(problems),
-                        "estimated_threat_end_time" => end = time(problems),
-                        "tlp_color" => match v.as_str().map(str::parse::<TlpColor>) {
-                            Some(Ok(t)) => tlp_color = Some(t),
-                            _ => problems.push(Problem::at(
-                                here,
-                                format!("{v} is not a TLP colour (one of {})", TlpColor::NAMES.join(", ")),
-                            )),
-                        },
+                        "estimated_threat_start_time" => start = entity::meta_time(k, v, &here, problems),
+                        "estimated_threat_end_time" => end = entity::meta_time(k, v, &here, problems),
+                        "tlp_color" => tlp_color = entity::meta_tlp(v, &here, problems),
                         "stix_id" | "source_reliability" => {}
                         _ => problems.push(Problem::at(here, format!("'{k}' is not a relationship meta property"))),
                     }
                 }
-                if let (Some(s), Some(e)) = (start, end) {
-                    if e < s {
-                        problems.push(Problem::at(
-                            format!("{meta_at}/estimated_threat_end_time"),
-                            "the threat cannot end before it starts",
-                        ));
-                    }
-                }
+                entity::check_threat_window(start, end, &meta_at, problems);
             }
             None => problems.push(Problem::at(meta_at, "meta must be an object")),
         }
